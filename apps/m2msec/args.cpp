@@ -1,0 +1,36 @@
+#include "args.h"
+
+#include <algorithm>
+
+namespace m2msec::cli {
+
+Result<Options> Options::parse(const std::vector<std::string_view>& args, std::initializer_list<std::string_view> allowed) {
+  Options out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg.size() < 3 || arg.substr(0, 2) != "--") return Error::usage("unexpected argument '" + std::string(arg) + "'");
+    const std::string_view name = arg.substr(2);
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return Error::usage("unknown option --" + std::string(name));
+    }
+    if (i + 1 >= args.size()) return Error::usage("option --" + std::string(name) + " needs a value");
+    if (!out.m_values.emplace(std::string(name), std::string(args[++i])).second) {
+      return Error::usage("option --" + std::string(name) + " given twice");
+    }
+  }
+  return out;
+}
+
+std::optional<std::string_view> Options::get(std::string_view name) const {
+  auto it = m_values.find(name);
+  if (it == m_values.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<std::string_view> Options::required(std::string_view name) const {
+  auto v = get(name);
+  if (!v) return Error::usage("missing option --" + std::string(name));
+  return *v;
+}
+
+}  // namespace m2msec::cli

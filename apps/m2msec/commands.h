@@ -1,0 +1,14 @@
+// The CLI's sub-commands. Each returns an Error for the caller to print as one line on stderr.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "m2msec/core/result.h"
+
+namespace m2msec::cli {
+
+Result<void> run_derive(const std::vector<std::string_view>& args);
+Result<void> run_algorithms(const std::vector<std::string_view>& args);
+
+}  // namespace m2msec::cli

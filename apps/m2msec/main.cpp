@@ -1,0 +1,36 @@
+// m2msec: the command-line interface of libm2msec.
+#include <iostream>
+#include <string_view>
+#include <vector>
+
+#include "commands.h"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: m2msec <command> ...\n"
+    "  derive km           --ke HEX --maf-id TEXT\n"
+    "  derive kpsa         --ke HEX --peer-id TEXT\n"
+    "  derive usage-key    --ke HEX --suid N --target-id TEXT\n"
+    "  derive e2e          --kpsa HEX --salt HEX\n"
+    "  derive export-split --exported HEX --label bootstrap|connection|escertke [--fqdn FQDN]\n"
+    "  algorithms          list the algorithm registry, exercising each algorithm\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::vector<std::string_view> rest(args.begin() + 1, args.end());
+  m2msec::Result<void> result = m2msec::Error::usage("unknown command '" + std::string(args[0]) + "'");
+  if (args[0] == "derive") result = m2msec::cli::run_derive(rest);
+  else if (args[0] == "algorithms") result = m2msec::cli::run_algorithms(rest);
+  if (!result) {
+    std::cerr << "m2msec: " << result.error().detail() << '\n';
+    return result.error().category() == m2msec::Category::kUsage ? 2 : 1;
+  }
+  return 0;
+}
