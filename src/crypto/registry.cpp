@@ -44,8 +44,8 @@ std::vector<std::string_view> algorithm_names(Family family) {
   switch (family) {
     case Family::kHash: return internal::hash_names();
     case Family::kAead: return internal::aead_names();
-    case Family::kSignature:
-    case Family::kKeyAgreement:
+    case Family::kSignature: return internal::signature_names();
+    case Family::kKeyAgreement: return internal::key_agreement_names();
     case Family::kBlockCipher:
       break;
   }
