@@ -4,8 +4,11 @@
 
 #include "commands.h"
 #include "m2msec/crypto/aead.h"
+#include "m2msec/crypto/block_cipher.h"
 #include "m2msec/crypto/hash.h"
+#include "m2msec/crypto/key_agreement.h"
 #include "m2msec/crypto/registry.h"
+#include "m2msec/crypto/signature.h"
 
 namespace m2msec::cli {
 namespace {
@@ -28,6 +31,37 @@ Result<void> exercise_aead(std::string_view name) {
   return {};
 }
 
+Result<void> exercise_signature(std::string_view name) {
+  M2MSEC_ASSIGN_OR_RETURN(const crypto::SignatureScheme scheme, crypto::SignatureScheme::named(name));
+  M2MSEC_ASSIGN_OR_RETURN(const crypto::PrivateKey key, scheme.generate());
+  M2MSEC_ASSIGN_OR_RETURN(const crypto::PublicKey pub, key.public_key());
+  M2MSEC_ASSIGN_OR_RETURN(const Bytes sig, crypto::sign(scheme, key, as_bytes("m2msec"), crypto::SignatureEncoding::kRaw));
+  return crypto::verify(scheme, pub, as_bytes("m2msec"), sig, crypto::SignatureEncoding::kRaw);
+}
+
+Result<void> exercise_key_agreement(std::string_view name) {
+  M2MSEC_ASSIGN_OR_RETURN(const crypto::KeyAgreement ka, crypto::KeyAgreement::named(name));
+  M2MSEC_ASSIGN_OR_RETURN(const crypto::PrivateKey a, ka.generate());
+  M2MSEC_ASSIGN_OR_RETURN(const crypto::PrivateKey b, ka.generate());
+  M2MSEC_ASSIGN_OR_RETURN(const crypto::PublicKey a_pub, a.public_key());
+  M2MSEC_ASSIGN_OR_RETURN(const crypto::PublicKey b_pub, b.public_key());
+  M2MSEC_ASSIGN_OR_RETURN(const SecretBytes ab, crypto::derive_shared_secret(ka, a, b_pub));
+  M2MSEC_ASSIGN_OR_RETURN(const SecretBytes ba, crypto::derive_shared_secret(ka, b, a_pub));
+  if (!ct::equal(ab.view(), ba.view())) return Error::internal("ECDH secrets differ");
+  return {};
+}
+
+Result<void> exercise_block_cipher(std::string_view name) {
+  M2MSEC_ASSIGN_OR_RETURN(const crypto::BlockCipher cipher, crypto::BlockCipher::named(name));
+  const Bytes key(cipher.key_size(), 0x42);
+  const Bytes block(cipher.block_size(), 0x24);
+  Bytes enc(cipher.block_size()), dec(cipher.block_size());
+  M2MSEC_TRY(cipher.encrypt_block(key, block, enc));
+  M2MSEC_TRY(cipher.decrypt_block(key, enc, dec));
+  if (dec != block) return Error::internal("block cipher round trip mismatch");
+  return {};
+}
+
 }  // namespace
 
 Result<void> run_algorithms(const std::vector<std::string_view>& args) {
@@ -39,6 +73,13 @@ Result<void> run_algorithms(const std::vector<std::string_view>& args) {
   };
   for (auto name : crypto::algorithm_names(crypto::Family::kHash)) report("hash", name, exercise_hash(name));
   for (auto name : crypto::algorithm_names(crypto::Family::kAead)) report("aead", name, exercise_aead(name));
+  for (auto name : crypto::algorithm_names(crypto::Family::kSignature)) report("signature", name, exercise_signature(name));
+  for (auto name : crypto::algorithm_names(crypto::Family::kKeyAgreement)) {
+    report("key-agreement", name, exercise_key_agreement(name));
+  }
+  for (auto name : crypto::algorithm_names(crypto::Family::kBlockCipher)) {
+    report("block-cipher", name, exercise_block_cipher(name));
+  }
   if (!all_ok) return Error::unsupported("some registered algorithms are unavailable");
   return {};
 }

@@ -50,6 +50,7 @@ std::vector<std::string_view> hash_names();
 std::vector<std::string_view> aead_names();
 std::vector<std::string_view> signature_names();
 std::vector<std::string_view> key_agreement_names();
+std::vector<std::string_view> block_cipher_names();
 
 // One row of the signature registry (the table kSignatures in signature.cpp).
 enum class SignatureKind {

@@ -46,8 +46,7 @@ std::vector<std::string_view> algorithm_names(Family family) {
     case Family::kAead: return internal::aead_names();
     case Family::kSignature: return internal::signature_names();
     case Family::kKeyAgreement: return internal::key_agreement_names();
-    case Family::kBlockCipher:
-      break;
+    case Family::kBlockCipher: return internal::block_cipher_names();
   }
   return {};
 }

@@ -26,7 +26,7 @@ using internal::SignatureRow;
 
 // The registry rows of the signature family. Rows of kind kGost2012 ("gost2012-256", "gost2012-512") are
 // implemented in gost_signature.cpp.
-constexpr std::array<SignatureRow, 4> kSignatures{{
+constexpr std::array<SignatureRow, 6> kSignatures{{
     // FIPS 186-4 clause 6 ECDSA; curves P-256 / P-384 (SEC 2 secp256r1 / secp384r1).
     {"ecdsa-p256-sha256", SignatureKind::kEcdsa, AlgorithmSet::kDefault, "EC", "prime256v1", "SHA2-256", 32},
     {"ecdsa-p384-sha384", SignatureKind::kEcdsa, AlgorithmSet::kDefault, "EC", "secp384r1", "SHA2-384", 48},
@@ -35,6 +35,10 @@ constexpr std::array<SignatureRow, 4> kSignatures{{
      "SHA2-256", 32},
     // RFC 8032 clause 5.1: pure Ed25519 (no pre-hash, no context).
     {"ed25519", SignatureKind::kEd25519, AlgorithmSet::kDefault, "ED25519", "", "", 32},
+    // GOST R 34.10-2012 (RFC 7091) with Streebog (RFC 6986), on the TC26 parameter sets A (RFC 7836
+    // Annex A.2): the engine's paramset names "TCA" (256-bit) and "A" (512-bit).
+    {"gost2012-256", SignatureKind::kGost2012, AlgorithmSet::kGost, "gost2012_256", "TCA", "md_gost12_256", 32},
+    {"gost2012-512", SignatureKind::kGost2012, AlgorithmSet::kGost, "gost2012_512", "A", "md_gost12_512", 64},
 }};
 
 // The GOST dispatch below is compiled only once the table holds a kGost2012 row, so this file links

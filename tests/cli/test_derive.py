@@ -121,6 +121,16 @@ def main():
     ]:
         t.expect_error(name, args)
 
+    # `m2msec algorithms`: every registry row exercised, the GOST set included.
+    r = t.run(["algorithms"])
+    lines = r.stdout.decode().splitlines()
+    t.check("algorithms exit", r.returncode == 0, r.stderr.decode())
+    t.check("algorithms all ok", lines and all(line.endswith(" ok") for line in lines), str(lines))
+    for expected in ("hash streebog-256 ok", "aead aes-256-ccm-8 ok", "signature gost2012-512 ok",
+                     "signature ed25519 ok", "key-agreement ecdh-brainpoolp256r1 ok", "block-cipher kuznyechik ok"):
+        t.check(f"algorithms lists {expected}", expected in lines, str(lines))
+    t.expect_error("algorithms with arguments", ["algorithms", "--x"])
+
     print(f"{t.passed} passed, {t.failed} failed")
     return 1 if t.failed else 0
 
