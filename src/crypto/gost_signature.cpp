@@ -19,10 +19,12 @@
 namespace m2msec::crypto {
 namespace {
 
+}  // namespace
+
 // Loaded once and kept for the life of the process; passed explicitly to every call. Only its ASN.1 key
 // methods are registered (OpenSSL needs them to build, encode and decode GOST keys); they cover the GOST key
 // types alone, so no other algorithm is routed through the engine.
-ENGINE* gost_engine() {
+ENGINE* internal::gost_engine() {
   static std::once_flag once;
   static ENGINE* engine = nullptr;
   std::call_once(once, [] {
@@ -36,6 +38,8 @@ ENGINE* gost_engine() {
   return engine;
 }
 
+namespace {
+
 struct GostParams {
   int key_nid;
   int digest_nid;
@@ -47,7 +51,7 @@ GostParams params_of(const internal::SignatureRow& row) {
 }
 
 Result<ENGINE*> engine_or_error() {
-  ENGINE* e = gost_engine();
+  ENGINE* e = internal::gost_engine();
   if (e == nullptr) return Error::unsupported("GOST engine (libengine-gost-openssl) could not be loaded");
   return e;
 }

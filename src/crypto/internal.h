@@ -2,6 +2,7 @@
 #pragma once
 
 #include <openssl/evp.h>
+#include <openssl/types.h>
 
 #include <memory>
 #include <string>
@@ -67,6 +68,10 @@ struct SignatureRow {
   std::string_view digest;      // OpenSSL digest fetch name; empty for Ed25519 (it hashes internally)
   std::size_t field_size;       // octets of one signature component (r, s) or of the Ed25519 key
 };
+
+// The GOST engine (gost_signature.cpp), loaded once; null when it cannot be loaded. Loading it also lets
+// OpenSSL encode and decode GOST keys, so load_algorithm_set(kGost) loads it.
+ENGINE* gost_engine();
 
 // GOST R 34.10-2012 key generation, signing and verification for rows of kind kGost2012: implemented in
 // gost_signature.cpp. signature.cpp has already checked the encoding (kRaw only); these check the key.

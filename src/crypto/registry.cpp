@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "internal.h"
+
 namespace m2msec::crypto {
 
 std::string_view algorithm_set_name(AlgorithmSet set) {
@@ -24,21 +26,15 @@ Result<void> load_algorithm_set(AlgorithmSet set) {
       static std::once_flag once;
       static OSSL_PROVIDER* provider = nullptr;
       std::call_once(once, [] { provider = OSSL_PROVIDER_try_load(nullptr, "gostprov", 1); });
-      if (provider == nullptr) {
-        return Error::unsupported("GOST algorithm set unavailable: OpenSSL provider 'gostprov' "
-                                  "(Debian package libengine-gost-openssl) could not be loaded");
+      if (provider == nullptr || internal::gost_engine() == nullptr) {
+        return Error::unsupported("GOST algorithm set unavailable: the OpenSSL provider 'gostprov' or engine "
+                                  "'gost' (Debian package libengine-gost-openssl) could not be loaded");
       }
       return {};
     }
   }
   return Error::unsupported("unknown algorithm set");
 }
-
-}  // namespace m2msec::crypto
-
-#include "internal.h"
-
-namespace m2msec::crypto {
 
 std::vector<std::string_view> algorithm_names(Family family) {
   switch (family) {

@@ -41,10 +41,14 @@ Bytes der_signature(ByteView r, ByteView s) {
   auto integer = [](ByteView v) {
     std::size_t i = 0;
     while (i + 1 < v.size() && v[i] == 0) ++i;
-    Bytes body(v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
-    if (body[0] & 0x80) body.insert(body.begin(), 0x00);
-    Bytes out{0x02, static_cast<std::uint8_t>(body.size())};
-    out.insert(out.end(), body.begin(), body.end());
+    const ByteView body = v.subspan(i);
+    const bool pad = (body[0] & 0x80) != 0;  // keep the INTEGER positive
+    // Built with push_back: GCC 12 at -O3 warns falsely (-Warray-bounds) on vector::insert here.
+    Bytes out;
+    out.push_back(0x02);
+    out.push_back(static_cast<std::uint8_t>(body.size() + (pad ? 1 : 0)));
+    if (pad) out.push_back(0x00);
+    for (std::uint8_t b : body) out.push_back(b);
     return out;
   };
   const Bytes ri = integer(r);
