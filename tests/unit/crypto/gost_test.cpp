@@ -1,18 +1,13 @@
 // The GOST algorithm set through the registry: Streebog (RFC 6986), Kuznyechik (RFC 7801) and
 // GOST R 34.10-2012 (RFC 7091) signatures, with the OpenSSL CLI and the GOST engine as the oracle.
 #include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "m2msec/core/encoding.h"
 #include "m2msec/crypto/block_cipher.h"
 #include "m2msec/crypto/hash.h"
 #include "m2msec/crypto/registry.h"
 #include "m2msec/crypto/signature.h"
+#include "oracle.h"
 #include "vectors.h"
 
 namespace m2msec::crypto {
@@ -109,51 +104,36 @@ TEST_P(GostSignature, OpensslCliVerifiesOurSignature) {
   const Bytes msg(1000, 0x61);
   const Bytes sig = sign(scheme, key, msg, SignatureEncoding::kRaw).value();
 
-  char dir_template[] = "/tmp/m2msec-gost-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::filesystem::path dir(dir_template);
-  auto write = [&](const char* name, const void* data, std::size_t n) {
-    std::ofstream(dir / name, std::ios::binary).write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
-  };
-  write("pub.pem", pem->data(), pem->size());
-  write("msg", msg.data(), msg.size());
-  write("sig", sig.data(), sig.size());
+  const test::TempDir dir("m2msec-gost");
+  test::write_file(dir.file("pub.pem"), as_bytes(*pem));
+  test::write_file(dir.file("msg"), msg);
+  test::write_file(dir.file("sig"), sig);
   Bytes bad = sig;
   bad[0] ^= 1;
-  write("bad", bad.data(), bad.size());
+  test::write_file(dir.file("bad"), bad);
   const std::string md = GetParam() == "gost2012-256" ? "-md_gost12_256" : "-md_gost12_512";
   auto cli = [&](const char* sig_file) {
-    const std::string cmd = "openssl dgst -engine gost " + md + " -verify " + (dir / "pub.pem").string() +
-                            " -signature " + (dir / sig_file).string() + " " + (dir / "msg").string() +
-                            " >/dev/null 2>&1";
-    return std::system(cmd.c_str());
+    return test::run(dir, "openssl dgst -engine gost " + md + " -verify " + dir.file("pub.pem") + " -signature " +
+                              dir.file(sig_file) + " " + dir.file("msg"));
   };
-  EXPECT_EQ(cli("sig"), 0);
+  EXPECT_EQ(cli("sig"), 0) << test::read_file(dir.file("log"));
   EXPECT_NE(cli("bad"), 0);
-  std::filesystem::remove_all(dir);
 }
 
 // And we verify what the OpenSSL CLI with the GOST engine signs, with a key it generated.
 TEST_P(GostSignature, WeVerifyOpensslCliSignature) {
   const SignatureScheme scheme = SignatureScheme::named(GetParam()).value();
-  char dir_template[] = "/tmp/m2msec-gost-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::filesystem::path dir(dir_template);
+  const test::TempDir dir("m2msec-gost");
   const bool is256 = GetParam() == "gost2012-256";
-  const std::string d = dir.string();
   const std::string cmd =
-      "cd " + d + " && printf 'oneM2M' > msg && openssl genpkey -engine gost -algorithm " +
+      "cd " + dir.file("") + " && printf 'oneM2M' > msg && openssl genpkey -engine gost -algorithm " +
       (is256 ? "gost2012_256 -pkeyopt paramset:TCA" : "gost2012_512 -pkeyopt paramset:A") +
-      " -out key.pem >/dev/null 2>&1 && openssl pkey -engine gost -in key.pem -pubout -out pub.pem >/dev/null 2>&1"
-      " && openssl dgst -engine gost " + (is256 ? "-md_gost12_256" : "-md_gost12_512") +
-      " -sign key.pem -out sig msg >/dev/null 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  std::ifstream pem_in(dir / "pub.pem"), sig_in(dir / "sig", std::ios::binary);
-  std::stringstream pem;
-  pem << pem_in.rdbuf();
-  const Bytes sig((std::istreambuf_iterator<char>(sig_in)), std::istreambuf_iterator<char>());
-  std::filesystem::remove_all(dir);
-  auto pub = PublicKey::from_pem(pem.str());
+      " -out key.pem && openssl pkey -engine gost -in key.pem -pubout -out pub.pem"
+      " && openssl dgst -engine gost " + (is256 ? "-md_gost12_256" : "-md_gost12_512") + " -sign key.pem -out sig msg";
+  ASSERT_EQ(test::run(dir, cmd), 0) << test::read_file(dir.file("log"));
+  const std::string sig_text = test::read_file(dir.file("sig"));
+  const Bytes sig(sig_text.begin(), sig_text.end());
+  auto pub = PublicKey::from_pem(test::read_file(dir.file("pub.pem")));
   ASSERT_TRUE(pub) << pub.error().to_string();
   EXPECT_TRUE(verify(scheme, *pub, as_bytes("oneM2M"), sig, SignatureEncoding::kRaw));
   EXPECT_FALSE(verify(scheme, *pub, as_bytes("oneM2N"), sig, SignatureEncoding::kRaw));

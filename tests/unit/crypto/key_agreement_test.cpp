@@ -1,7 +1,6 @@
 #include "m2msec/crypto/key_agreement.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,6 +11,7 @@
 
 #include "m2msec/core/encoding.h"
 #include "m2msec/crypto/registry.h"
+#include "oracle.h"
 #include "vectors.h"
 
 namespace m2msec::crypto {
@@ -180,38 +180,15 @@ TEST(Ecdh, RegistryNames) {
 
 // ---- The OpenSSL command line as an independent oracle ----
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "m2msec-ecdh-XXXXXX").string();
-    M2MSEC_CHECK(mkdtemp(tmpl.data()) != nullptr);
-    m_path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  std::string file(const std::string& name) const { return (m_path / name).string(); }
-
- private:
-  std::filesystem::path m_path;
-};
-
-int run(const TempDir& dir, const std::string& cmd) {
-  const int status = std::system((cmd + " >>" + dir.file("log") + " 2>&1").c_str());
-  return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using test::read_file;
+using test::run;
+using test::TempDir;
 
 TEST(EcdhOracle, OpenSslCliDerivesTheSameSecret) {
   for (auto [name, curve] : {std::pair{"ecdh-p256", "P-256"}, std::pair{"ecdh-p384", "P-384"},
                              std::pair{"ecdh-brainpoolp256r1", "brainpoolP256r1"}}) {
     SCOPED_TRACE(name);
-    TempDir dir;
+    TempDir dir("m2msec-ecdh");
     const KeyAgreement ka = scheme(name);
     // The peer's key pair comes from the CLI; ours from the library.
     ASSERT_EQ(run(dir, std::string("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:") + curve +

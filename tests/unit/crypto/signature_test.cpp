@@ -5,7 +5,6 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 
 #include "m2msec/core/encoding.h"
 #include "m2msec/crypto/registry.h"
+#include "oracle.h"
 #include "vectors.h"
 
 namespace m2msec::crypto {
@@ -395,38 +395,10 @@ TEST(Brainpool, OpenSslCurveIsRfc5639P256r1) {
 
 // ---- The OpenSSL command line as an independent oracle ----
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "m2msec-sig-XXXXXX").string();
-    M2MSEC_CHECK(mkdtemp(tmpl.data()) != nullptr);
-    m_path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
-  }
-  std::string file(const std::string& name) const { return (m_path / name).string(); }
-
- private:
-  std::filesystem::path m_path;
-};
-
-// Runs a shell command (its output goes to a log in the temp dir); returns its exit status.
-int run(const TempDir& dir, const std::string& cmd) {
-  const int status = std::system((cmd + " >>" + dir.file("log") + " 2>&1").c_str());
-  return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-void write_file(const std::string& path, ByteView data) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using test::read_file;
+using test::run;
+using test::TempDir;
+using test::write_file;
 
 struct CliCase {
   const char* scheme;
@@ -439,7 +411,7 @@ TEST(EcdsaOracle, OpenSslCliAgreesBothWays) {
                            CliCase{"ecdsa-p384-sha384", "P-384", "-sha384"},
                            CliCase{"ecdsa-brainpoolp256r1-sha256", "brainpoolP256r1", "-sha256"}}) {
     SCOPED_TRACE(c.scheme);
-    TempDir dir;
+    TempDir dir("m2msec-sig");
     const SignatureScheme s = scheme(c.scheme);
     ASSERT_EQ(run(dir, std::string("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:") + c.curve +
                            " -pkeyopt ec_param_enc:named_curve -out " + dir.file("key.pem")),
@@ -488,7 +460,7 @@ TEST(EcdsaOracle, OpenSslCliAgreesBothWays) {
 }
 
 TEST(Ed25519Oracle, OpenSslCliAgreesBothWays) {
-  TempDir dir;
+  TempDir dir("m2msec-sig");
   const SignatureScheme ed = scheme("ed25519");
   ASSERT_EQ(run(dir, "openssl genpkey -algorithm ED25519 -out " + dir.file("key.pem")), 0);
   ASSERT_EQ(run(dir, "openssl pkey -in " + dir.file("key.pem") + " -pubout -out " + dir.file("pub.pem")), 0);
