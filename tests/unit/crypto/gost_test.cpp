@@ -1,12 +1,20 @@
 // The GOST algorithm set through the registry: Streebog (RFC 6986), Kuznyechik (RFC 7801) and
 // GOST R 34.10-2012 (RFC 7091) signatures, with the OpenSSL CLI and the GOST engine as the oracle.
 #include <gtest/gtest.h>
+// The test reads the curve of an engine key through the EC_KEY API, which OpenSSL 3 deprecates.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
 
 #include "m2msec/core/encoding.h"
 #include "m2msec/crypto/block_cipher.h"
 #include "m2msec/crypto/hash.h"
 #include "m2msec/crypto/registry.h"
 #include "m2msec/crypto/signature.h"
+#include <algorithm>
+#include <cstdlib>
+
 #include "oracle.h"
 #include "vectors.h"
 
@@ -137,6 +145,65 @@ TEST_P(GostSignature, WeVerifyOpensslCliSignature) {
   ASSERT_TRUE(pub) << pub.error().to_string();
   EXPECT_TRUE(verify(scheme, *pub, as_bytes("oneM2M"), sig, SignatureEncoding::kRaw));
   EXPECT_FALSE(verify(scheme, *pub, as_bytes("oneM2N"), sig, SignatureEncoding::kRaw));
+}
+
+std::string bn_hex(const BIGNUM* bn) {
+  char* text = BN_bn2hex(bn);
+  std::string out(text);
+  OPENSSL_free(text);
+  return out;
+}
+
+std::string point_hex(const EC_GROUP* group, const EC_POINT* point) {
+  BIGNUM* x = BN_new();
+  BIGNUM* y = BN_new();
+  EC_POINT_get_affine_coordinates(group, point, x, y, nullptr);
+  std::string out = bn_hex(x) + " " + bn_hex(y);
+  BN_free(x);
+  BN_free(y);
+  return out;
+}
+
+// An independent verifier written from RFC 7091 with Python integers (tests/oracles/gost3410_verify.py,
+// itself checked against the RFC 7091 A.1 example) accepts our signatures, given the key's curve, the
+// Streebog digest read as a little-endian integer (GOST R 34.10-2012 6.1 step 2 applied to the octet
+// string), and the signature as s || r.
+TEST_P(GostSignature, IndependentRfc7091VerifierAcceptsOurSignature) {
+  const std::string oracle = std::string(std::getenv("M2MSEC_SOURCE_DIR")) + "/tests/oracles/gost3410_verify.py";
+  const test::TempDir dir("m2msec-gost");
+  ASSERT_EQ(test::run(dir, "python3 " + oracle + " --self-test"), 0) << test::read_file(dir.file("log"));
+
+  const SignatureScheme scheme = SignatureScheme::named(GetParam()).value();
+  const Hash hash = Hash::named(GetParam() == "gost2012-256" ? "streebog-256" : "streebog-512").value();
+  const PrivateKey key = scheme.generate().value();
+  const Bytes msg{'o', 'n', 'e', 'M', '2', 'M'};
+  const Bytes sig = sign(scheme, key, msg, SignatureEncoding::kRaw).value();
+  const std::size_t half = sig.size() / 2;
+
+  const auto* ec = static_cast<const EC_KEY*>(EVP_PKEY_get0(key.evp()));
+  ASSERT_NE(ec, nullptr);
+  const EC_GROUP* group = EC_KEY_get0_group(ec);
+  BIGNUM* p = BN_new();
+  BIGNUM* a = BN_new();
+  BIGNUM* b = BN_new();
+  ASSERT_EQ(EC_GROUP_get_curve(group, p, a, b, nullptr), 1);
+  Bytes digest = hash.digest(msg).value();
+  std::reverse(digest.begin(), digest.end());  // little-endian octets -> big-endian hex
+  auto args = [&](ByteView e, ByteView r, ByteView s) {
+    return bn_hex(p) + " " + bn_hex(a) + " " + bn_hex(b) + " " + bn_hex(EC_GROUP_get0_order(group)) + " " +
+           point_hex(group, EC_GROUP_get0_generator(group)) + " " + point_hex(group, EC_KEY_get0_public_key(ec)) +
+           " " + hex_encode(e) + " " + hex_encode(r) + " " + hex_encode(s);
+  };
+  const ByteView s_part = ByteView(sig).first(half);
+  const ByteView r_part = ByteView(sig).subspan(half);
+  EXPECT_EQ(test::run(dir, "python3 " + oracle + " " + args(digest, r_part, s_part)), 0)
+      << test::read_file(dir.file("log"));
+  Bytes other = digest;
+  other.back() ^= 1;
+  EXPECT_EQ(test::run(dir, "python3 " + oracle + " " + args(other, r_part, s_part)), 1);
+  BN_free(p);
+  BN_free(a);
+  BN_free(b);
 }
 
 INSTANTIATE_TEST_SUITE_P(Rfc7091, GostSignature, ::testing::Values("gost2012-256", "gost2012-512"),
