@@ -4,12 +4,17 @@
 
 namespace m2msec::cli {
 
-Result<Options> Options::parse(const std::vector<std::string_view>& args, std::initializer_list<std::string_view> allowed) {
+Result<Options> Options::parse(const std::vector<std::string_view>& args, std::initializer_list<std::string_view> allowed,
+                              std::initializer_list<std::string_view> flags) {
   Options out;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     if (arg.size() < 3 || arg.substr(0, 2) != "--") return Error::usage("unexpected argument '" + std::string(arg) + "'");
     const std::string_view name = arg.substr(2);
+    if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
+      if (!out.m_flags.emplace(name).second) return Error::usage("option --" + std::string(name) + " given twice");
+      continue;
+    }
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       return Error::usage("unknown option --" + std::string(name));
     }

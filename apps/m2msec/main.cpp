@@ -14,7 +14,15 @@ constexpr std::string_view kUsage =
     "  derive usage-key    --ke HEX --suid N --target-id TEXT\n"
     "  derive e2e          --kpsa HEX --salt HEX\n"
     "  derive export-split --exported HEX --label bootstrap|connection|escertke [--fqdn FQDN]\n"
-    "  algorithms          list the algorithm registry, exercising each algorithm\n";
+    "  algorithms          list the algorithm registry, exercising each algorithm\n"
+    "  saef serve   --listen ADDR:PORT [--dtls] [--tls1.3 [--psk-ke]] CREDENTIAL [--export LABEL --export-len N]\n"
+    "               [--count N]\n"
+    "  saef connect --connect ADDR:PORT --sni NAME [--dtls] [--tls1.3 [--psk-ke]] CREDENTIAL\n"
+    "               [--export LABEL --export-len N]   (sends stdin, prints the echo)\n"
+    "    CREDENTIAL: --psk-identity ID --psk HEX [--psk-kind kpsa|maf|kpm|km] [--peer-id ID]\n"
+    "              | --cert CHAIN.pem --key KEY.pem --ca ANCHORS.pem [--crl CRL.pem]\n"
+    "                [--peer-flavour cse-id|ae-id|node-id|device|fqdn] [--peer-id ID]\n"
+    "              | --rpk --key KEY.pem [--peer-key-id ni:///sha-256;...]\n";
 
 }  // namespace
 
@@ -28,6 +36,7 @@ int main(int argc, char** argv) {
   m2msec::Result<void> result = m2msec::Error::usage("unknown command '" + std::string(args[0]) + "'");
   if (args[0] == "derive") result = m2msec::cli::run_derive(rest);
   else if (args[0] == "algorithms") result = m2msec::cli::run_algorithms(rest);
+  else if (args[0] == "saef") result = m2msec::cli::run_saef(rest);
   if (!result) {
     std::cerr << "m2msec: " << result.error().detail() << '\n';
     return result.error().category() == m2msec::Category::kUsage ? 2 : 1;

@@ -1,0 +1,19 @@
+// Internal: the backends behind tls::Context. Context::create (context.cpp) checks the config against
+// its profile, then hands it to the backend that can honour it.
+#pragma once
+
+#include <memory>
+
+#include "m2msec/tls/session.h"
+
+namespace m2msec::tls::detail {
+
+// PSK and certificate profiles (openssl_*.cpp).
+Result<std::shared_ptr<Context>> make_openssl_context(Config config);
+// Raw-public-key profiles (gnutls_*.cpp).
+Result<std::shared_ptr<Context>> make_gnutls_context(Config config);
+
+// TLS alert descriptions (RFC 8446 6.2), for error texts.
+std::string_view alert_name(std::uint8_t alert);
+
+}  // namespace m2msec::tls::detail

@@ -1,0 +1,47 @@
+// Sockets for security associations: numeric addresses only (no name resolution), TCP for TLS and UDP for
+// DTLS. Errors are Category::kIo with the system's message.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "m2msec/core/result.h"
+
+namespace m2msec::tls::net {
+
+struct Endpoint {
+  std::string host;  // numeric IPv4 or IPv6 address
+  std::uint16_t port = 0;
+  // "127.0.0.1:4433", "[::1]:4433". Fails with kUsage.
+  static Result<Endpoint> parse(std::string_view text);
+};
+
+// An owned file descriptor, closed on destruction.
+class Socket {
+ public:
+  Socket() = default;
+  explicit Socket(int fd) : m_fd(fd) {}
+  Socket(Socket&& other) noexcept : m_fd(other.release()) {}
+  Socket& operator=(Socket&& other) noexcept;
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  ~Socket();
+
+  int fd() const { return m_fd; }
+  int release();
+
+ private:
+  int m_fd = -1;
+};
+
+// A listening TCP socket (datagram=false) or a bound UDP socket (datagram=true). Port 0 picks a free one.
+Result<Socket> listen(const Endpoint& at, bool datagram);
+Result<std::uint16_t> local_port(int fd);
+Result<Socket> accept(int listening_fd);
+// A connected TCP or UDP socket.
+Result<Socket> connect(const Endpoint& to, bool datagram);
+// Undoes connect() on a UDP socket, so that it receives from any peer again.
+Result<void> disconnect(int fd);
+
+}  // namespace m2msec::tls::net

@@ -1,0 +1,123 @@
+#include "m2msec/tls/net.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace m2msec::tls::net {
+namespace {
+
+Error io_error(const std::string& what) { return Error(Category::kIo, what + ": " + std::strerror(errno)); }
+
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  int family = AF_UNSPEC;
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+Result<Address> resolve(const Endpoint& at) {
+  Address address;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address.storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address.storage);
+  if (inet_pton(AF_INET, at.host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(at.port);
+    address.length = sizeof(sockaddr_in);
+    address.family = AF_INET;
+  } else if (inet_pton(AF_INET6, at.host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(at.port);
+    address.length = sizeof(sockaddr_in6);
+    address.family = AF_INET6;
+  } else {
+    return Error::usage("not a numeric IP address: '" + at.host + "'");
+  }
+  return address;
+}
+
+Result<Socket> open_socket(int family, bool datagram) {
+  const int fd = ::socket(family, (datagram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  if (fd < 0) return io_error("socket");
+  return Socket(fd);
+}
+
+}  // namespace
+
+Result<Endpoint> Endpoint::parse(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return Error::usage("expected ADDRESS:PORT, got '" + std::string(text) + "'");
+  std::string_view host = text.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string_view port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535 || port_text.empty()) {
+    return Error::usage("bad port in '" + std::string(text) + "'");
+  }
+  return Endpoint{std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+Socket& Socket::operator=(Socket&& other) noexcept {
+  if (this != &other) {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = other.release();
+  }
+  return *this;
+}
+
+Socket::~Socket() {
+  if (m_fd >= 0) ::close(m_fd);
+}
+
+int Socket::release() {
+  const int fd = m_fd;
+  m_fd = -1;
+  return fd;
+}
+
+Result<Socket> listen(const Endpoint& at, bool datagram) {
+  M2MSEC_ASSIGN_OR_RETURN(const Address address, resolve(at));
+  M2MSEC_ASSIGN_OR_RETURN(Socket socket, open_socket(address.family, datagram));
+  const int one = 1;
+  if (::setsockopt(socket.fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) return io_error("setsockopt");
+  if (::bind(socket.fd(), address.get(), address.length) != 0) return io_error("bind " + at.host);
+  if (!datagram && ::listen(socket.fd(), 64) != 0) return io_error("listen");
+  return socket;
+}
+
+Result<std::uint16_t> local_port(int fd) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof storage;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return io_error("getsockname");
+  if (storage.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+  return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+}
+
+Result<Socket> accept(int listening_fd) {
+  const int fd = ::accept4(listening_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd < 0) return io_error("accept");
+  return Socket(fd);
+}
+
+Result<Socket> connect(const Endpoint& to, bool datagram) {
+  M2MSEC_ASSIGN_OR_RETURN(const Address address, resolve(to));
+  M2MSEC_ASSIGN_OR_RETURN(Socket socket, open_socket(address.family, datagram));
+  if (::connect(socket.fd(), address.get(), address.length) != 0) return io_error("connect " + to.host);
+  return socket;
+}
+
+Result<void> disconnect(int fd) {
+  sockaddr unspecified{};
+  unspecified.sa_family = AF_UNSPEC;
+  if (::connect(fd, &unspecified, sizeof unspecified) != 0) return io_error("disconnect");
+  return {};
+}
+
+}  // namespace m2msec::tls::net
