@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "backend.h"
-#include "m2msec/tls/server_name.h"
+#include "m2msec/tls/hello.h"
 
 namespace m2msec::tls {
 namespace {

@@ -17,7 +17,7 @@
 #include "backend.h"
 #include "m2msec/crypto/hash.h"
 #include "m2msec/crypto/random.h"
-#include "m2msec/tls/server_name.h"
+#include "m2msec/tls/hello.h"
 
 namespace m2msec::tls::detail {
 namespace {
@@ -100,6 +100,7 @@ struct Connection {
   std::optional<Error> failure;  // why a callback refused, for the log
   std::optional<std::uint8_t> alert_sent;
   std::optional<std::uint8_t> alert_received;
+  bool server_sent_ems = false;  // client: the ServerHello carried extended_master_secret
 };
 
 class OpensslContext final : public Context, public std::enable_shared_from_this<OpensslContext> {
@@ -127,11 +128,13 @@ class OpensslContext final : public Context, public std::enable_shared_from_this
   static int client_hello_cb(SSL* ssl, int* alert, void* arg);
   static int cert_verify_cb(X509_STORE_CTX* store, void* arg);
   static void info_cb(const SSL* ssl, int where, int ret);
+  static void message_cb(int write_p, int version, int content_type, const void* buf, std::size_t len, SSL* ssl,
+                         void* arg);
   static int cookie_generate_cb(SSL* ssl, unsigned char* cookie, unsigned int* length);
   static int cookie_verify_cb(SSL* ssl, const unsigned char* cookie, unsigned int length);
 
   Result<SecretBytes> cookie_for(SSL* ssl) const;
-  bool ems_ok(SSL* ssl, Connection& c) const;
+  bool ems_ok(Connection& c) const;
 
   Config m_config;
   std::unique_ptr<SSL_CTX, SslCtxFree> m_ctx;
@@ -226,6 +229,7 @@ Result<void> OpensslContext::configure() {
   SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);  // send exactly the configured chain
   SSL_CTX_set_info_callback(ctx, info_cb);
 
+  if (m_config.role == Role::kClient) SSL_CTX_set_msg_callback(ctx, message_cb);
   if (m_config.role == Role::kServer) {
     SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, nullptr);
     M2MSEC_ASSIGN_OR_RETURN(m_cookie_key, crypto::random_secret(crypto::system_rng(), 32));
@@ -417,8 +421,21 @@ int OpensslContext::client_hello_cb(SSL* ssl, int* alert, void*) {
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 
-bool OpensslContext::ems_ok(SSL* ssl, Connection& c) const {
-  if (m_config.profile->version != Version::kTls12 || SSL_get_extms_support(ssl) == 1) return true;
+// A client learns whether the server uses the extended master secret from the ServerHello; OpenSSL tells
+// only once the handshake is over, too late to refuse before the Finished, so we read it ourselves.
+void OpensslContext::message_cb(int write_p, int, int content_type, const void* buf, std::size_t len, SSL* ssl, void*) {
+  const std::size_t header = SSL_is_dtls(ssl) ? 12 : 4;
+  const auto* octets = static_cast<const std::uint8_t*>(buf);
+  if (write_p != 0 || content_type != SSL3_RT_HANDSHAKE || len < header || octets[0] != SSL3_MT_SERVER_HELLO) return;
+  auto* connection = static_cast<Connection*>(SSL_get_ex_data(ssl, connection_index()));
+  auto extensions = parse_server_hello_extensions(ByteView(octets + header, len - header));
+  if (connection == nullptr || !extensions) return;
+  connection->server_sent_ems = std::find(extensions->begin(), extensions->end(), kExtendedMasterSecretExt) !=
+                                extensions->end();
+}
+
+bool OpensslContext::ems_ok(Connection& c) const {
+  if (m_config.role == Role::kServer || m_config.profile->version != Version::kTls12 || c.server_sent_ems) return true;
   c.failure = Error(Category::kProtocol, "the server did not use the extended master secret (RFC 7627)")
                   .with_tls_alert(kHandshakeFailure);
   return false;
@@ -445,7 +462,7 @@ unsigned int OpensslContext::psk_client_cb(SSL* ssl, const char*, char* identity
                                            unsigned char* psk, unsigned int max_psk_len) {
   Connection& c = connection_of(ssl);
   const OpensslContext& self = *c.context;
-  if (!self.ems_ok(ssl, c)) return 0;
+  if (!self.ems_ok(c)) return 0;
   const ClientPsk& own = *self.m_config.psk;
   if (own.identity.size() + 1 > max_identity_len || own.key.size() > max_psk_len) return 0;
   std::memcpy(identity, own.identity.c_str(), own.identity.size() + 1);
@@ -463,7 +480,7 @@ int OpensslContext::cert_verify_cb(X509_STORE_CTX* store, void*) {
     X509_STORE_CTX_set_error(store, x509_error);
     return 0;
   };
-  if (!self.ems_ok(ssl, c)) return refuse(*c.failure, X509_V_ERR_APPLICATION_VERIFICATION);
+  if (!self.ems_ok(c)) return refuse(*c.failure, X509_V_ERR_APPLICATION_VERIFICATION);
 
   const pki::Certificate leaf = pki::Certificate::share(X509_STORE_CTX_get0_cert(store));
   std::vector<pki::Certificate> intermediates;

@@ -1,6 +1,11 @@
-// The server_name extension of a ClientHello (RFC 6066 clause 3), as a server reads it to choose its
-// credentials (TS-0003 V3.18.0 clause 10.2.1). Ours, not the TLS library's, so that it is fuzzed.
+// The pieces of hello messages that m2msec reads itself (and fuzzes), rather than trusting a TLS
+// library's view: the server_name extension (RFC 6066 clause 3) a server selects its credentials by
+// (TS-0003 V3.18.0 clause 10.2.1), and the extension list of a ServerHello (a client checks the extended
+// master secret, RFC 7627, before it sends its Finished).
 #pragma once
+
+#include <cstdint>
+#include <vector>
 
 #include "m2msec/core/bytes.h"
 #include "m2msec/core/result.h"
@@ -18,5 +23,10 @@ Result<keys::Fqdn> parse_host_name(std::string_view text);
 // name that is not a DNS name) fails with Category::kProtocol and alert decode_error (50) or
 // illegal_parameter (47).
 Result<keys::Fqdn> parse_server_name_extension(ByteView extension_data);
+
+// The extension types of a TLS 1.2 / DTLS 1.2 ServerHello body (RFC 5246 7.4.1.3; the message after
+// its 4-octet TLS or 12-octet DTLS handshake header), in order. Fails with kProtocol / decode_error (50) on
+// malformed input, trailing octets or a repeated extension type.
+Result<std::vector<std::uint16_t>> parse_server_hello_extensions(ByteView body);
 
 }  // namespace m2msec::tls

@@ -1,4 +1,6 @@
-#include "m2msec/tls/server_name.h"
+#include "m2msec/tls/hello.h"
+
+#include <algorithm>
 
 #include <optional>
 
@@ -44,6 +46,31 @@ Result<keys::Fqdn> parse_server_name_extension(ByteView extension_data) {
     host = std::move(*fqdn);
   }
   return std::move(*host);
+}
+
+}  // namespace m2msec::tls
+
+namespace m2msec::tls {
+
+Result<std::vector<std::uint16_t>> parse_server_hello_extensions(ByteView body) {
+  const auto malformed = [] { return Error(Category::kProtocol, "malformed ServerHello").with_tls_alert(kDecodeError); };
+  ByteReader r(body);
+  // server_version, random, session_id, cipher_suite, compression_method (the same fields in DTLS).
+  if (!r.read_u16() || !r.read_bytes(32)) return malformed();
+  auto session_id = r.read_prefixed_u8();
+  if (!session_id || session_id->size() > 32 || !r.read_u16() || !r.read_u8()) return malformed();
+  std::vector<std::uint16_t> types;
+  if (r.empty()) return types;  // no extensions block at all
+  auto block = r.read_prefixed_u16();
+  if (!block || !r.expect_end()) return malformed();
+  ByteReader extensions(*block);
+  while (!extensions.empty()) {
+    auto type = extensions.read_u16();
+    if (!type || !extensions.read_prefixed_u16()) return malformed();
+    if (std::find(types.begin(), types.end(), *type) != types.end()) return malformed();
+    types.push_back(*type);
+  }
+  return types;
 }
 
 }  // namespace m2msec::tls
