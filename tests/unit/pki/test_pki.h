@@ -1,0 +1,54 @@
+// The throwaway test PKI of tests/support/testpki.py (generated with the openssl CLI, never by m2msec),
+// created once per test process in a private temporary directory.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "m2msec/pki/certificate.h"
+#include "oracle.h"
+
+#ifndef M2MSEC_PYTHON3
+#define M2MSEC_PYTHON3 "python3"
+#endif
+
+namespace m2msec::pki::test {
+
+class TestPki {
+ public:
+  // Generates a fresh PKI (fails the calling test when the generator fails).
+  TestPki() {
+    const char* source = std::getenv("M2MSEC_SOURCE_DIR");
+    EXPECT_NE(source, nullptr) << "M2MSEC_SOURCE_DIR is not set";
+    const std::string script = std::string(source ? source : ".") + "/tests/support/testpki.py";
+    m_ok = m2msec::test::run(m_dir, std::string(M2MSEC_PYTHON3) + " '" + script + "' '" + file("") + "'") == 0;
+    EXPECT_TRUE(m_ok) << m2msec::test::read_file(m_dir.file("log"));
+  }
+
+  // One PKI per test process, shared by its tests.
+  static const TestPki& shared() {
+    static const TestPki pki;
+    return pki;
+  }
+
+  bool ok() const { return m_ok; }
+  std::string file(const std::string& name) const { return m_dir.file("pki/" + name); }
+  const m2msec::test::TempDir& dir() const { return m_dir; }
+
+  // The first certificate of <name>.pem.
+  Certificate cert(const std::string& name) const {
+    auto certs = Certificate::load_pem_file(file(name + ".pem"));
+    M2MSEC_CHECK(certs.has_value() && !certs->empty());
+    return certs->front();
+  }
+
+ private:
+  m2msec::test::TempDir m_dir{"m2msec-pki"};
+  bool m_ok = false;
+};
+
+}  // namespace m2msec::pki::test
