@@ -1,4 +1,5 @@
 // m2msec: the command-line interface of libm2msec.
+#include <csignal>
 #include <iostream>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,8 @@ constexpr std::string_view kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that closes first makes a write fail with EPIPE, reported like any other I/O error.
+  std::signal(SIGPIPE, SIG_IGN);
   const std::vector<std::string_view> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << kUsage;

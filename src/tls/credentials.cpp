@@ -31,7 +31,7 @@ const KindRow& row(PskIdentityKind kind) {
 constexpr std::size_t kMaxKpmIdLength = 128;
 
 Result<std::string> canonical_kpm_id(std::string_view text) {
-  if (text.empty() || text.size() > kMaxKpmIdLength) return Error(Category::kAuth, "KpmID length out of range");
+  if (text.empty() || text.size() > kMaxKpmIdLength) return Error::usage("KpmID length out of range");
   M2MSEC_ASSIGN_OR_RETURN(const keys::CredentialId id,
                           keys::CredentialId::make(keys::CredIdType::kMefSymmetricKey, text));
   return id.value();
@@ -39,9 +39,24 @@ Result<std::string> canonical_kpm_id(std::string_view text) {
 
 template <typename Id>
 Result<std::string> canonical_of(std::string_view text) {
-  auto id = Id::parse(text);
-  if (!id) return Error(Category::kAuth, id.error().detail());
-  return id->to_string();
+  M2MSEC_ASSIGN_OR_RETURN(const Id id, Id::parse(text));
+  return id.to_string();
+}
+
+Result<std::string> canonical_form(PskIdentityKind kind, std::string_view text) {
+  switch (kind) {
+    case PskIdentityKind::kKpsaId: return canonical_of<keys::KpsaId>(text);
+    case PskIdentityKind::kKeyIdentifier: return canonical_of<keys::KeyIdentifier>(text);
+    case PskIdentityKind::kKpmId: return canonical_kpm_id(text);
+    case PskIdentityKind::kKmId: {
+      // 10.6: the relative part of a KmID is not case-sensitive; one canonical spelling for lookups.
+      M2MSEC_ASSIGN_OR_RETURN(std::string canonical, canonical_of<keys::KmId>(text));
+      std::transform(canonical.begin(), canonical.end(), canonical.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      return canonical;
+    }
+  }
+  return Error::usage("unknown psk identity kind");
 }
 
 }  // namespace
@@ -56,19 +71,10 @@ std::optional<PskIdentityKind> psk_identity_kind_named(std::string_view name) {
 }
 
 Result<std::string> canonical_psk_identity(PskIdentityKind kind, std::string_view text) {
-  switch (kind) {
-    case PskIdentityKind::kKpsaId: return canonical_of<keys::KpsaId>(text);
-    case PskIdentityKind::kKeyIdentifier: return canonical_of<keys::KeyIdentifier>(text);
-    case PskIdentityKind::kKpmId: return canonical_kpm_id(text);
-    case PskIdentityKind::kKmId: {
-      // 10.6: the relative part of a KmID is not case-sensitive; one canonical spelling for lookups.
-      M2MSEC_ASSIGN_OR_RETURN(std::string canonical, canonical_of<keys::KmId>(text));
-      std::transform(canonical.begin(), canonical.end(), canonical.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      return canonical;
-    }
-  }
-  return Error::internal("unknown psk identity kind");
+  auto canonical = canonical_form(kind, text);
+  // A psk_identity comes from the peer: a malformed one is an authentication failure like any other.
+  if (!canonical) return Error(Category::kAuth, canonical.error().detail());
+  return canonical;
 }
 
 Result<void> InMemoryPskResolver::add(std::string_view psk_identity, SecretBytes key, std::string bound_identity) {

@@ -1,6 +1,7 @@
 // The OpenSSL 3 backend: PSK and certificate profiles over TLS 1.2, TLS 1.3 and DTLS 1.2.
 // Certificates are validated by src/pki only (the cert-verify hook replaces OpenSSL's own path building).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -101,6 +103,7 @@ struct Connection {
   std::optional<std::uint8_t> alert_sent;
   std::optional<std::uint8_t> alert_received;
   bool server_sent_ems = false;  // client: the ServerHello carried extended_master_secret
+  std::chrono::steady_clock::time_point deadline{};  // DTLS: when a blocking handshake gives up
 };
 
 class OpensslContext final : public Context, public std::enable_shared_from_this<OpensslContext> {
@@ -128,6 +131,7 @@ class OpensslContext final : public Context, public std::enable_shared_from_this
   static int client_hello_cb(SSL* ssl, int* alert, void* arg);
   static int cert_verify_cb(X509_STORE_CTX* store, void* arg);
   static void info_cb(const SSL* ssl, int where, int ret);
+  static unsigned int dtls_timer_cb(SSL* ssl, unsigned int previous_us);
   static void message_cb(int write_p, int version, int content_type, const void* buf, std::size_t len, SSL* ssl,
                          void* arg);
   static int cookie_generate_cb(SSL* ssl, unsigned char* cookie, unsigned int* length);
@@ -172,6 +176,7 @@ class OpensslSession final : public Session {
   SSL* ssl() const { return m_ssl.get(); }
 
  private:
+  bool blocking_dtls() const;
   Error failure(int ret, std::string_view during);
   Result<void> finish_handshake();
 
@@ -269,6 +274,7 @@ Result<void> OpensslContext::configure_certificate() {
 Result<std::unique_ptr<Session>> OpensslContext::wrap(SSL* ssl) const {
   if (ssl == nullptr) return backend_error("SSL_new");
   auto session = std::make_unique<OpensslSession>(shared_from_this(), ssl);
+  if (SSL_is_dtls(ssl)) DTLS_set_timer_cb(ssl, dtls_timer_cb);
   if (m_config.role == Role::kClient) {
     SSL_set_connect_state(ssl);
     // SSL_set_tlsext_host_name is a macro with a C cast; the call it stands for:
@@ -296,6 +302,8 @@ Result<std::unique_ptr<BIO_ADDR, BioAddrFree>> peer_address(int fd) {
   if (storage.ss_family == AF_INET) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(&storage);
     ok = BIO_ADDR_rawmake(address.get(), AF_INET, &v4->sin_addr, sizeof v4->sin_addr, v4->sin_port);
+  } else if (storage.ss_family == AF_UNIX) {
+    ok = BIO_ADDR_rawmake(address.get(), AF_UNIX, "", 0, 0);  // an unnamed socketpair end
   } else {
     const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&storage);
     ok = BIO_ADDR_rawmake(address.get(), AF_INET6, &v6->sin6_addr, sizeof v6->sin6_addr, v6->sin6_port);
@@ -389,6 +397,20 @@ void OpensslContext::info_cb(const SSL* ssl, int where, int ret) {
   if (connection == nullptr || (ret >> 8) != SSL3_AL_FATAL) return;
   auto& slot = (where & SSL_CB_WRITE) ? connection->alert_sent : connection->alert_received;
   if (!slot) slot = static_cast<std::uint8_t>(ret & 0xff);
+}
+
+// RFC 6347 4.2.4.1: retransmission timeouts start at 1 s and double. OpenSSL retransmits by itself inside
+// a blocking read and gives up after 12 timeouts; past our deadline every timeout is 1 ms, so a blocking
+// handshake ends on time ("read timeout expired") instead of sleeping through doubling timeouts.
+unsigned int OpensslContext::dtls_timer_cb(SSL* ssl, unsigned int previous_us) {
+  constexpr unsigned int kInitialUs = 1'000'000;
+  constexpr unsigned int kMaximumUs = 60'000'000;
+  constexpr unsigned int kPastDeadlineUs = 1'000;
+  unsigned int next = previous_us == 0 ? kInitialUs : std::min(2 * previous_us, kMaximumUs);
+  const auto left = std::chrono::duration_cast<std::chrono::microseconds>(connection_of(ssl).deadline -
+                                                                         std::chrono::steady_clock::now());
+  if (left.count() <= 0) return kPastDeadlineUs;
+  return left.count() < next ? static_cast<unsigned int>(left.count()) : next;
 }
 
 int OpensslContext::client_hello_cb(SSL* ssl, int* alert, void*) {
@@ -559,11 +581,13 @@ int OpensslContext::cookie_verify_cb(SSL* ssl, const unsigned char* cookie, unsi
 
 Error OpensslSession::failure(int ret, std::string_view during) {
   const int code = SSL_get_error(m_ssl.get(), ret);
-  const bool eof = code == SSL_ERROR_SYSCALL ||
-                   ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+  const int reason = ERR_GET_REASON(ERR_peek_last_error());
+  const bool eof = code == SSL_ERROR_SYSCALL || reason == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+  const bool timed_out = reason == SSL_R_READ_TIMEOUT_EXPIRED;
   Connection& c = *m_connection;
   std::string detail = std::string(during) + ": ";
   if (c.failure) detail += c.failure->detail() + "; ";
+  if (timed_out) detail += "the DTLS handshake timed out (DTLS does not answer a wrong key); ";
   detail += eof ? std::string("the peer closed the transport without close_notify") : openssl_errors();
   std::optional<std::uint8_t> alert = c.alert_sent ? c.alert_sent : c.alert_received;
   if (alert) detail += std::string("; alert ") + (c.alert_sent ? "sent: " : "received: ") + std::string(alert_name(*alert));
@@ -572,23 +596,45 @@ Error OpensslSession::failure(int ret, std::string_view during) {
   if (alert && (*alert == 20 || *alert == 51 || (*alert >= 41 && *alert <= 49) || *alert == 115 || *alert == 116)) {
     category = Category::kAuth;
   }
-  if (eof && !c.alert_received) category = Category::kIo;
+  if ((eof || timed_out) && !c.alert_received) category = Category::kIo;
   Error error(category, std::move(detail));
   return alert ? std::move(error).with_tls_alert(*alert) : error;
 }
 
+bool OpensslSession::blocking_dtls() const {
+  if (!SSL_is_dtls(m_ssl.get())) return false;
+  const int flags = ::fcntl(SSL_get_fd(m_ssl.get()), F_GETFL);
+  return flags >= 0 && (flags & O_NONBLOCK) == 0;
+}
+
 Result<Progress> OpensslSession::handshake() {
   if (m_established) return Progress::kDone;
-  ERR_clear_error();
-  const int ret = SSL_do_handshake(m_ssl.get());
-  if (ret == 1) {
-    M2MSEC_TRY(finish_handshake());
-    return Progress::kDone;
+  auto& deadline = m_connection->deadline;
+  if (deadline == std::chrono::steady_clock::time_point{}) {
+    deadline = std::chrono::steady_clock::now() + m_context->config().dtls_handshake_timeout;
   }
-  switch (SSL_get_error(m_ssl.get(), ret)) {
-    case SSL_ERROR_WANT_READ: return Progress::kWantRead;
-    case SSL_ERROR_WANT_WRITE: return Progress::kWantWrite;
-    default: return failure(ret, "handshake");
+  for (;;) {
+    ERR_clear_error();
+    const int ret = SSL_do_handshake(m_ssl.get());
+    if (ret == 1) {
+      M2MSEC_TRY(finish_handshake());
+      return Progress::kDone;
+    }
+    const int code = SSL_get_error(m_ssl.get(), ret);
+    // On a blocking DTLS socket a read returns when the retransmission timer fires: retransmit and wait
+    // again, until the deadline.
+    if (code == SSL_ERROR_WANT_READ && blocking_dtls()) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return Error(Category::kIo, "the DTLS handshake timed out (a wrong key is not answered in DTLS)");
+      }
+      if (DTLSv1_handle_timeout(m_ssl.get()) < 0) return failure(-1, "DTLS retransmission");
+      continue;
+    }
+    switch (code) {
+      case SSL_ERROR_WANT_READ: return Progress::kWantRead;
+      case SSL_ERROR_WANT_WRITE: return Progress::kWantWrite;
+      default: return failure(ret, "handshake");
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // certificates) and GnuTLS (raw public keys, which OpenSSL 3.0 cannot do); Context::create picks one.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -54,6 +55,9 @@ struct Config {
 
   // Time source for certificate validity (injected for tests).
   std::shared_ptr<const Clock> clock;
+  // DTLS on a blocking socket: how long handshake() retransmits before it gives up. (DTLS drops a record
+  // that does not authenticate without an alert, RFC 6347 4.1.2.7, so a wrong key ends in silence.)
+  std::chrono::milliseconds dtls_handshake_timeout{30000};
 };
 
 enum class Progress { kDone, kWantRead, kWantWrite };
@@ -89,7 +93,8 @@ class Context {
   static Result<std::shared_ptr<Context>> create(Config config);
 
   virtual const Config& config() const = 0;
-  // A session over a connected socket (TCP for TLS, UDP for DTLS). The session does not own fd.
+  // A session over a connected socket (TCP for TLS, UDP for DTLS). The session does not own fd. A write
+  // to a peer that has closed raises SIGPIPE unless the process ignores it (the CLI does).
   virtual Result<std::unique_ptr<Session>> session(int fd) const = 0;
   // DTLS server: reads datagrams from the bound, unconnected UDP socket fd until a ClientHello carries a
   // valid stateless cookie (the others get a HelloVerifyRequest and leave no state, RFC 6347 4.2.1),
