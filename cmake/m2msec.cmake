@@ -26,8 +26,11 @@ function(m2msec_gtest name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} m2msec_test_support GTest::gtest GTest::gtest_main m2msec_options)
+  # Every case runs in its own process; the test PKI they share is generated once per run by the
+  # testpki.generate fixture (tests/CMakeLists.txt).
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "M2MSEC_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+    PROPERTIES LABELS "${ARG_LABELS}" FIXTURES_REQUIRED testpki
+               ENVIRONMENT "M2MSEC_SOURCE_DIR=${PROJECT_SOURCE_DIR};M2MSEC_TEST_PKI=${PROJECT_BINARY_DIR}/testpki"
     DISCOVERY_TIMEOUT 60)
 endfunction()

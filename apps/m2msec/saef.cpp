@@ -179,6 +179,7 @@ Result<void> serve(const std::vector<std::string_view>& args) {
     if (session && outcome) (*session)->close();
     if (dtls) (void)tls::net::disconnect(listener.fd());
     if (!outcome) {
+      tls::net::drain_and_close(connection);
       ++failed;
       print_failure(outcome.error());
       std::cerr << "m2msec: association " << i + 1 << ": " << outcome.error().to_string() << std::endl;
@@ -195,12 +196,13 @@ Result<void> connect(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const tls::net::Endpoint to, tls::net::Endpoint::parse(to_text));
   M2MSEC_ASSIGN_OR_RETURN(tls::Config config, config_from(opts, tls::Role::kClient));
   M2MSEC_ASSIGN_OR_RETURN(const auto context, tls::Context::create(std::move(config)));
-  M2MSEC_ASSIGN_OR_RETURN(const tls::net::Socket socket,
+  M2MSEC_ASSIGN_OR_RETURN(tls::net::Socket socket,
                           tls::net::connect(to, context->config().profile->transport == tls::Transport::kDtls));
   set_timeout(socket.fd());
   M2MSEC_ASSIGN_OR_RETURN(const auto session, context->session(socket.fd()));
   if (auto established = establish(*session, opts); !established) {
     print_failure(established.error());
+    if (context->config().profile->transport == tls::Transport::kTls) tls::net::drain_and_close(socket);
     return std::move(established).error();
   }
   const std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -118,6 +119,20 @@ Result<void> disconnect(int fd) {
   unspecified.sa_family = AF_UNSPEC;
   if (::connect(fd, &unspecified, sizeof unspecified) != 0) return io_error("disconnect");
   return {};
+}
+
+void drain_and_close(Socket& socket, std::chrono::milliseconds patience) {
+  if (socket.fd() < 0) return;
+  ::shutdown(socket.fd(), SHUT_WR);
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  char discard[4096];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{socket.fd(), POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    if (::recv(socket.fd(), discard, sizeof discard, 0) <= 0) break;
+  }
+  socket = Socket();
 }
 
 }  // namespace m2msec::tls::net

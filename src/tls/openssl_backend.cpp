@@ -218,7 +218,9 @@ Result<void> OpensslContext::configure() {
   } else if (SSL_CTX_set_cipher_list(ctx, suites.c_str()) != 1 || SSL_CTX_set_ciphersuites(ctx, "") != 1) {
     return backend_error("cipher suites " + suites);
   }
-  if (SSL_CTX_set1_groups_list(ctx, joined(p.groups, same).c_str()) != 1) return backend_error("groups");
+  if (!p.groups.empty() && SSL_CTX_set1_groups_list(ctx, joined(p.groups, same).c_str()) != 1) {
+    return backend_error("groups");
+  }
   if (SSL_CTX_set1_sigalgs_list(ctx, joined(p.signature_schemes, same).c_str()) != 1) return backend_error("sigalgs");
 
   // No renegotiation at all (stricter than "secure renegotiation only", seed 000 item 3), no compression,

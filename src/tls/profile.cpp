@@ -29,7 +29,10 @@ constexpr std::array kSignatureSchemes{"ecdsa_secp256r1_sha256"sv};
 
 constexpr SecurityProfile make(std::string_view name, Transport transport, Version version, CredentialKind kind,
                                std::span<const std::string_view> suites, bool psk_without_dhe = false) {
-  return {name, transport, version, kind, suites, kGroups, kSignatureSchemes, psk_without_dhe};
+  // The TLS 1.2 PSK suites have no (EC)DHE, so those profiles name no group (and send none).
+  const bool no_dhe = kind == CredentialKind::kPsk && version == Version::kTls12;
+  return {name,  transport, version, kind, suites, no_dhe ? std::span<const std::string_view>() : kGroups,
+          kSignatureSchemes, psk_without_dhe};
 }
 
 constexpr std::array kProfiles{

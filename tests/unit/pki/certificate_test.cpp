@@ -18,11 +18,12 @@ Bytes file_bytes(const std::string& path) {
   return Bytes(text.begin(), text.end());
 }
 
-// Runs an openssl command line writing to <out> in the PKI directory and returns what it wrote.
+// Runs an openssl command line writing to <out> in this process's own directory (the PKI may be shared
+// by the whole ctest run) and returns what it wrote.
 Bytes openssl_output(const TestPki& pki, const std::string& args, const std::string& out) {
-  EXPECT_EQ(m2msec::test::run(pki.dir(), "openssl " + args + " -out '" + pki.file(out) + "'"), 0)
+  EXPECT_EQ(m2msec::test::run(pki.dir(), "openssl " + args + " -out '" + pki.dir().file(out) + "'"), 0)
       << m2msec::test::read_file(pki.dir().file("log"));
-  return file_bytes(pki.file(out));
+  return file_bytes(pki.dir().file(out));
 }
 
 TEST(Certificate, DerAndSpkiMatchOpensslCli) {

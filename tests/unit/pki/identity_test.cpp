@@ -145,7 +145,7 @@ constexpr Suite kSuites[] = {
 
 // The ni URI of a DER file computed by Python (hashlib, base64): the independent oracle.
 std::string python_ni(const TestPki& pki, const std::string& der_file, const Suite& s) {
-  const std::string out = pki.file(der_file + "." + s.name + ".ni");
+  const std::string out = pki.dir().file(der_file + "." + s.name + ".ni");
   const std::string code =
       "import base64,hashlib,sys; d=hashlib.sha256(open(sys.argv[1],'rb').read()).digest()[:int(sys.argv[3])]; "
       "open(sys.argv[2],'w').write('ni:///'+sys.argv[4]+';'+base64.urlsafe_b64encode(d).decode().rstrip('='))";

@@ -9,6 +9,7 @@
 #include <csignal>
 
 #include <array>
+#include <chrono>
 #include <future>
 #include <string>
 
@@ -81,8 +82,9 @@ inline PairOutcome run_pair(const Context& client, const Context& server) {
   auto server_side = std::async(std::launch::async, [&] { return run_side(server, fds[1], false); });
   PairOutcome out;
   out.client = run_side(client, fds[0], true);
-  // A refused client never hears more: closing its end lets a waiting server fail at once.
-  ::shutdown(fds[0], SHUT_RDWR);
+  // A server still waiting for a client that gave up without a word is released by closing the client's
+  // end (not at once: the server must first read what the client sent, an alert say).
+  if (server_side.wait_for(std::chrono::seconds(3)) != std::future_status::ready) ::shutdown(fds[0], SHUT_RDWR);
   out.server = server_side.get();
   ::close(fds[0]);
   ::close(fds[1]);

@@ -2,6 +2,7 @@
 // DTLS. Errors are Category::kIo with the system's message.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,5 +44,9 @@ Result<Socket> accept(int listening_fd);
 Result<Socket> connect(const Endpoint& to, bool datagram);
 // Undoes connect() on a UDP socket, so that it receives from any peer again.
 Result<void> disconnect(int fd);
+// Ends a TCP connection so that what was sent last (a fatal alert) reaches the peer: closing a socket
+// with unread input makes the kernel send a reset, and the peer may then lose the alert. Sends FIN,
+// then discards input until the peer closes, for at most `patience`.
+void drain_and_close(Socket& socket, std::chrono::milliseconds patience = std::chrono::milliseconds(1000));
 
 }  // namespace m2msec::tls::net

@@ -24,7 +24,7 @@ struct SecurityProfile {
   CredentialKind credential;
   // IANA cipher suite names, preference order.
   std::span<const std::string_view> cipher_suites;
-  // Named groups for (EC)DHE (TLS 1.2 ECDHE suites, TLS 1.3 key shares).
+  // Named groups for (EC)DHE (TLS 1.2 ECDHE suites, TLS 1.3 key shares); none for the TLS 1.2 PSK suites.
   std::span<const std::string_view> groups;
   // Signature schemes (RFC 8446 names). PSK profiles list them too: OpenSSL always sends the
   // signature_algorithms extension, and a pinned list keeps the ClientHello fixed.

@@ -1,5 +1,5 @@
 // The throwaway test PKI of tests/support/testpki.py (generated with the openssl CLI, never by m2msec),
-// created once per test process in a private temporary directory.
+// generated once per ctest run (fixture testpki.generate) or once per test process.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -20,12 +20,19 @@ namespace m2msec::pki::test {
 
 class TestPki {
  public:
-  // Generates a fresh PKI (fails the calling test when the generator fails).
+  // Uses the PKI that ctest's `testpki.generate` fixture made for the whole run (M2MSEC_TEST_PKI), or
+  // generates a fresh one (fails the calling test when the generator fails).
   TestPki() {
+    if (const char* shared = std::getenv("M2MSEC_TEST_PKI"); shared != nullptr && *shared != '\0') {
+      m_base = shared;
+      m_ok = true;
+      return;
+    }
     const char* source = std::getenv("M2MSEC_SOURCE_DIR");
     EXPECT_NE(source, nullptr) << "M2MSEC_SOURCE_DIR is not set";
     const std::string script = std::string(source ? source : ".") + "/tests/support/testpki.py";
-    m_ok = m2msec::test::run(m_dir, std::string(M2MSEC_PYTHON3) + " '" + script + "' '" + file("") + "'") == 0;
+    m_base = m_dir.file("pki");
+    m_ok = m2msec::test::run(m_dir, std::string(M2MSEC_PYTHON3) + " '" + script + "' '" + m_base + "'") == 0;
     EXPECT_TRUE(m_ok) << m2msec::test::read_file(m_dir.file("log"));
   }
 
@@ -36,7 +43,7 @@ class TestPki {
   }
 
   bool ok() const { return m_ok; }
-  std::string file(const std::string& name) const { return m_dir.file("pki/" + name); }
+  std::string file(const std::string& name) const { return m_base + "/" + name; }
   const m2msec::test::TempDir& dir() const { return m_dir; }
 
   // The first certificate of <name>.pem.
@@ -48,6 +55,7 @@ class TestPki {
 
  private:
   m2msec::test::TempDir m_dir{"m2msec-pki"};
+  std::string m_base;
   bool m_ok = false;
 };
 
