@@ -94,6 +94,7 @@ int x509_error_for_alert(std::optional<std::uint8_t> alert) {
 }  // namespace
 
 class OpensslContext;
+class OpensslSession;
 
 // Per-connection state, reachable from callbacks through the SSL's ex_data.
 struct Connection {
@@ -123,7 +124,8 @@ class OpensslContext final : public Context, public std::enable_shared_from_this
   explicit OpensslContext(Config config) : m_config(std::move(config)) {}
   Result<void> configure();
   Result<void> configure_certificate();
-  Result<std::unique_ptr<Session>> wrap(SSL* ssl) const;
+  // A session over fd: a socket BIO for TLS, a datagram BIO for DTLS.
+  Result<std::unique_ptr<OpensslSession>> open(int fd) const;
 
   static unsigned int psk_server_cb(SSL* ssl, const char* identity, unsigned char* psk, unsigned int max_len);
   static unsigned int psk_client_cb(SSL* ssl, const char* hint, char* identity, unsigned int max_identity_len,
@@ -273,22 +275,6 @@ Result<void> OpensslContext::configure_certificate() {
   return {};
 }
 
-Result<std::unique_ptr<Session>> OpensslContext::wrap(SSL* ssl) const {
-  if (ssl == nullptr) return backend_error("SSL_new");
-  auto session = std::make_unique<OpensslSession>(shared_from_this(), ssl);
-  if (SSL_is_dtls(ssl)) DTLS_set_timer_cb(ssl, dtls_timer_cb);
-  if (m_config.role == Role::kClient) {
-    SSL_set_connect_state(ssl);
-    // SSL_set_tlsext_host_name is a macro with a C cast; the call it stands for:
-    if (SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                 const_cast<char*>(m_config.server_name.c_str())) != 1) {
-      return backend_error("SNI");
-    }
-  } else {
-    SSL_set_accept_state(ssl);
-  }
-  return std::unique_ptr<Session>(std::move(session));
-}
 
 namespace {
 
@@ -342,53 +328,57 @@ Result<void> connect_to(int fd, const BIO_ADDR* peer) {
 
 }  // namespace
 
-Result<std::unique_ptr<Session>> OpensslContext::session(int fd) const {
+Result<std::unique_ptr<OpensslSession>> OpensslContext::open(int fd) const {
   ERR_clear_error();
-  SSL* ssl = SSL_new(m_ctx.get());
-  if (ssl == nullptr) return backend_error("SSL_new");
+  std::unique_ptr<SSL, SslFree> ssl(SSL_new(m_ctx.get()));
+  if (!ssl) return backend_error("SSL_new");
   if (m_config.profile->transport == Transport::kTls) {
-    if (SSL_set_fd(ssl, fd) != 1) {
-      SSL_free(ssl);
-      return backend_error("SSL_set_fd");
+    if (SSL_set_fd(ssl.get(), fd) != 1) return backend_error("SSL_set_fd");
+  } else {
+    BIO* bio = BIO_new_dgram(fd, BIO_NOCLOSE);
+    if (bio == nullptr) return backend_error("BIO_new_dgram");
+    SSL_set_bio(ssl.get(), bio, bio);
+    DTLS_set_timer_cb(ssl.get(), dtls_timer_cb);
+  }
+  auto session = std::make_unique<OpensslSession>(shared_from_this(), ssl.release());
+  SSL* raw = session->ssl();
+  if (m_config.role == Role::kClient) {
+    SSL_set_connect_state(raw);
+    // SSL_set_tlsext_host_name is a macro with a C cast; the call it stands for:
+    if (SSL_ctrl(raw, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(m_config.server_name.c_str())) != 1) {
+      return backend_error("SNI");
     }
-    return wrap(ssl);
+  } else {
+    SSL_set_accept_state(raw);
   }
-  BIO* bio = BIO_new_dgram(fd, BIO_NOCLOSE);
-  if (bio == nullptr) {
-    SSL_free(ssl);
-    return backend_error("BIO_new_dgram");
-  }
-  SSL_set_bio(ssl, bio, bio);
-  M2MSEC_ASSIGN_OR_RETURN(auto session, wrap(ssl));
-  M2MSEC_ASSIGN_OR_RETURN(auto peer, peer_address(fd));
-  BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, peer.get());
   return session;
+}
+
+Result<std::unique_ptr<Session>> OpensslContext::session(int fd) const {
+  M2MSEC_ASSIGN_OR_RETURN(std::unique_ptr<OpensslSession> session, open(fd));
+  if (m_config.profile->transport == Transport::kDtls) {
+    M2MSEC_ASSIGN_OR_RETURN(auto peer, peer_address(fd));
+    BIO_ctrl(SSL_get_rbio(session->ssl()), BIO_CTRL_DGRAM_SET_CONNECTED, 0, peer.get());
+  }
+  return std::unique_ptr<Session>(std::move(session));
 }
 
 Result<std::unique_ptr<Session>> OpensslContext::accept_datagram(int fd) const {
   if (m_config.profile->transport != Transport::kDtls || m_config.role != Role::kServer) {
     return Error::usage("accept_datagram is for DTLS servers");
   }
-  ERR_clear_error();
-  SSL* ssl = SSL_new(m_ctx.get());
-  if (ssl == nullptr) return backend_error("SSL_new");
-  BIO* bio = BIO_new_dgram(fd, BIO_NOCLOSE);
-  if (bio == nullptr) {
-    SSL_free(ssl);
-    return backend_error("BIO_new_dgram");
-  }
-  SSL_set_bio(ssl, bio, bio);
-  M2MSEC_ASSIGN_OR_RETURN(auto session, wrap(ssl));
+  M2MSEC_ASSIGN_OR_RETURN(std::unique_ptr<OpensslSession> session, open(fd));
   //= TS-0003 V3.18.0 §10.2.1
   //# DTLS 1.2 over UDP; the server keeps no state before a ClientHello returns its cookie (RFC 6347 4.2.1).
   std::unique_ptr<BIO_ADDR, BioAddrFree> peer(BIO_ADDR_new());
   int listened = 0;
-  while ((listened = DTLSv1_listen(ssl, peer.get())) == 0) {
+  while ((listened = DTLSv1_listen(session->ssl(), peer.get())) == 0) {
   }
   if (listened < 0) return backend_error("DTLSv1_listen");
   M2MSEC_TRY(connect_to(fd, peer.get()));
-  BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, peer.get());
-  return session;
+  BIO_ctrl(SSL_get_rbio(session->ssl()), BIO_CTRL_DGRAM_SET_CONNECTED, 0, peer.get());
+  return std::unique_ptr<Session>(std::move(session));
 }
 
 // ---- callbacks ----------------------------------------------------------------------------------
