@@ -1,94 +1,144 @@
-// Runs one security association between two of our own endpoints over a socketpair (stream for TLS,
-// datagram for DTLS), the server in a thread, and reports what each side saw.
+// One security association between two of our own endpoints over a socketpair (stream for TLS, datagram
+// for DTLS), one thread each, and what each end saw: the handshake, the exported keying material, and a
+// ping/pong of application data.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
-#include <csignal>
-
-#include <array>
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <future>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "m2msec/tls/session.h"
 
-namespace m2msec::tls::test {
+namespace m2msec::tls::loopback {
 
-struct Side {
-  std::optional<Error> error;  // set when the handshake failed
-  AuthenticatedPeer peer{};
-  std::string cipher;
-  Bytes exported;  // EXPORTER-oneM2M-Bootstrap, 48 octets
-  std::string echoed;
+inline constexpr std::string_view kLabel = "EXPORTER-oneM2M-Bootstrap";
+
+// What one end saw.
+struct Outcome {
+  std::optional<Error> handshake_error;
+  std::optional<Error> data_error;  // the first read/write failure after a successful handshake
+  std::optional<AuthenticatedPeer> peer;
+  std::string cipher_suite;
+  std::optional<Version> version;
+  std::optional<SecretBytes> exported;
+  bool export_refused = false;  // export_keying_material failed (expected after a failed handshake)
+  std::string received;
 };
 
-struct PairOutcome {
-  Side client;
-  Side server;
-};
-
-inline Side run_side(const Context& context, int fd, bool is_client) {
-  Side side;
-  auto session = context.session(fd);
-  if (!session) {
-    side.error = session.error();
-    return side;
+// Runs one end: handshake, export, then the client sends "ping" and the server answers "pong".
+inline Outcome run_end(Session& s, Role role) {
+  Outcome o;
+  auto hs = s.handshake();
+  auto ex = s.export_keying_material(kLabel, 48);
+  if (ex) {
+    o.exported = std::move(ex).value();
+  } else {
+    o.export_refused = true;
   }
-  auto progress = (*session)->handshake();
-  if (!progress) {
-    side.error = progress.error();
-    return side;
+  if (!hs) {
+    o.handshake_error = hs.error();
+    return o;
   }
-  side.peer = (*session)->peer();
-  side.cipher = (*session)->cipher_suite();
-  if (auto out = (*session)->export_keying_material("EXPORTER-oneM2M-Bootstrap", 48)) {
-    side.exported.assign(out->view().begin(), out->view().end());
+  EXPECT_EQ(*hs, Progress::kDone);
+  o.peer = s.peer();
+  o.cipher_suite = s.cipher_suite();
+  o.version = s.version();
+  std::uint8_t buffer[16] = {};
+  if (role == Role::kClient) {
+    // A write may fail only because the peer already closed (EPIPE); the read then shows why.
+    auto w = s.write(as_bytes("ping"));
+    auto r = s.read(buffer);
+    if (!r) {
+      o.data_error = r.error();
+    } else if (!w) {
+      o.data_error = w.error();
+    } else {
+      o.received.assign(reinterpret_cast<const char*>(buffer), *r);
+    }
+  } else {
+    auto r = s.read(buffer);
+    if (!r) {
+      o.data_error = r.error();
+    } else {
+      o.received.assign(reinterpret_cast<const char*>(buffer), *r);
+      auto w = s.write(as_bytes("pong"));
+      if (!w) o.data_error = w.error();
+    }
   }
-  // One application-data round trip proves the record layer works with the negotiated keys.
-  // In TLS 1.3 a client finishes before the server has judged its certificate: a refusal then arrives
-  // here, and the association counts as refused (its exported keys are dropped).
-  std::array<std::uint8_t, 64> buffer{};
-  Result<std::size_t> got = std::size_t{0};
-  if (is_client) {
-    if (auto sent = (*session)->write(as_bytes("ping")); !sent) got = std::move(sent).error();
-    else got = (*session)->read(buffer);
-    if (got) side.echoed.assign(reinterpret_cast<const char*>(buffer.data()), *got);
-  } else if (got = (*session)->read(buffer); got && *got > 0) {
-    (void)(*session)->write(ByteView(buffer.data(), *got));
-  }
-  if (!got) {
-    side.error = got.error();
-    side.exported.clear();
-  }
-  (*session)->close();
-  return side;
+  s.close();
+  return o;
 }
 
-// Contexts are created by the caller (so that Context::create failures are tested separately).
-inline PairOutcome run_pair(const Context& client, const Context& server) {
+// A safety net: a blocking end that waits too long fails instead of hanging the test.
+inline void set_timeouts(int fd) {
+  timeval tv{20, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+struct Pair {
+  Outcome client;
+  Outcome server;
+};
+
+// Both ends over a socketpair (stream for TLS, datagram for DTLS), one thread each.
+inline Pair run_pair(const std::shared_ptr<Context>& client_ctx, const std::shared_ptr<Context>& server_ctx) {
   // A write to a closed peer must be an error here, not a signal (as in the CLI).
   ::signal(SIGPIPE, SIG_IGN);
-  const bool dtls = client.config().profile->transport == Transport::kDtls;
+  const bool dtls = client_ctx->config().profile->transport == Transport::kDtls;
   int fds[2];
-  if (::socketpair(AF_UNIX, dtls ? SOCK_DGRAM : SOCK_STREAM, 0, fds) != 0) return {};
-  const timeval tv{10, 0};
-  for (const int fd : fds) {
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  auto server_side = std::async(std::launch::async, [&] { return run_side(server, fds[1], false); });
-  PairOutcome out;
-  out.client = run_side(client, fds[0], true);
-  // A server still waiting for a client that gave up without a word is released by closing the client's
-  // end (not at once: the server must first read what the client sent, an alert say).
-  if (server_side.wait_for(std::chrono::seconds(3)) != std::future_status::ready) ::shutdown(fds[0], SHUT_RDWR);
-  out.server = server_side.get();
+  EXPECT_EQ(socketpair(AF_UNIX, dtls ? SOCK_DGRAM : SOCK_STREAM, 0, fds), 0);
+  set_timeouts(fds[0]);
+  set_timeouts(fds[1]);
+  auto end = [](const std::shared_ptr<Context>& ctx, int fd) {
+    Outcome o;
+    auto s = ctx->session(fd);
+    EXPECT_TRUE(s) << (s ? "" : s.error().to_string());
+    if (s) o = run_end(**s, ctx->config().role);
+    return o;
+  };
+  auto server = std::async(std::launch::async, end, server_ctx, fds[1]);
+  Pair p;
+  p.client = end(client_ctx, fds[0]);
+  // The client's end stays open until the server has read what the client sent last (an alert, say:
+  // over a socketpair, a datagram to a closed end fails the sender at once). A server still waiting
+  // for a client that gave up without a word is then released by shutting the client's end.
+  if (server.wait_for(std::chrono::seconds(3)) != std::future_status::ready) ::shutdown(fds[0], SHUT_RDWR);
+  p.server = server.get();
   ::close(fds[0]);
   ::close(fds[1]);
-  return out;
+  return p;
 }
 
-}  // namespace m2msec::tls::test
+inline bool same(const SecretBytes& a, const SecretBytes& b) { return std::ranges::equal(a.view(), b.view()); }
+
+inline void expect_success(const Pair& p, const SecurityProfile* profile) {
+  ASSERT_FALSE(p.client.handshake_error) << p.client.handshake_error->to_string();
+  ASSERT_FALSE(p.server.handshake_error) << p.server.handshake_error->to_string();
+  EXPECT_FALSE(p.client.data_error) << p.client.data_error->to_string();
+  EXPECT_FALSE(p.server.data_error) << p.server.data_error->to_string();
+  EXPECT_EQ(p.server.received, "ping");
+  EXPECT_EQ(p.client.received, "pong");
+  ASSERT_TRUE(p.client.exported && p.server.exported);
+  EXPECT_EQ(p.client.exported->size(), 48u);
+  EXPECT_TRUE(same(*p.client.exported, *p.server.exported));
+  // Both ends agree on the profile's first (preferred) suite and version.
+  EXPECT_EQ(p.client.cipher_suite, profile->cipher_suites[0]);
+  EXPECT_EQ(p.server.cipher_suite, profile->cipher_suites[0]);
+  EXPECT_EQ(p.client.version, profile->version);
+}
+
+
+// The failure an end saw: in the handshake, or (TLS 1.3 client refused by the server) on its first read.
+inline const std::optional<Error>& failure(const Outcome& o) { return o.handshake_error ? o.handshake_error : o.data_error; }
+
+}  // namespace m2msec::tls::loopback

@@ -27,11 +27,20 @@
 #include "m2msec/tls/net.h"
 #include "m2msec/tls/session.h"
 #include "oracle.h"
+#include "pair.h"
 
 namespace m2msec::tls {
 namespace {
 
-constexpr std::string_view kLabel = "EXPORTER-oneM2M-Bootstrap";
+using loopback::expect_success;
+using loopback::Outcome;
+using loopback::Pair;
+using loopback::run_end;
+using loopback::run_pair;
+using loopback::same;
+using loopback::set_timeouts;
+
+using loopback::kLabel;
 constexpr std::string_view kServerName = "in-cse.example.com";
 
 // Keys and their identifiers, made once for the whole suite.
@@ -107,116 +116,6 @@ class RpkTest : public ::testing::Test {
     return ctx ? *ctx : nullptr;
   }
 };
-
-// What one end saw.
-struct Outcome {
-  std::optional<Error> handshake_error;
-  std::optional<Error> data_error;  // the first read/write failure after a successful handshake
-  std::optional<AuthenticatedPeer> peer;
-  std::string cipher_suite;
-  std::optional<Version> version;
-  std::optional<SecretBytes> exported;
-  bool export_refused = false;  // export_keying_material failed (expected after a failed handshake)
-  std::string received;
-};
-
-// Runs one end: handshake, export, then the client sends "ping" and the server answers "pong".
-Outcome run_end(Session& s, Role role) {
-  Outcome o;
-  auto hs = s.handshake();
-  auto ex = s.export_keying_material(kLabel, 48);
-  if (ex) {
-    o.exported = std::move(ex).value();
-  } else {
-    o.export_refused = true;
-  }
-  if (!hs) {
-    o.handshake_error = hs.error();
-    return o;
-  }
-  EXPECT_EQ(*hs, Progress::kDone);
-  o.peer = s.peer();
-  o.cipher_suite = s.cipher_suite();
-  o.version = s.version();
-  std::uint8_t buffer[16] = {};
-  if (role == Role::kClient) {
-    // A write may fail only because the peer already closed (EPIPE); the read then shows why.
-    auto w = s.write(as_bytes("ping"));
-    auto r = s.read(buffer);
-    if (!r) {
-      o.data_error = r.error();
-    } else if (!w) {
-      o.data_error = w.error();
-    } else {
-      o.received.assign(reinterpret_cast<const char*>(buffer), *r);
-    }
-  } else {
-    auto r = s.read(buffer);
-    if (!r) {
-      o.data_error = r.error();
-    } else {
-      o.received.assign(reinterpret_cast<const char*>(buffer), *r);
-      auto w = s.write(as_bytes("pong"));
-      if (!w) o.data_error = w.error();
-    }
-  }
-  s.close();
-  return o;
-}
-
-// A safety net: a blocking end that waits too long fails instead of hanging the test.
-void set_timeouts(int fd) {
-  timeval tv{20, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-struct Pair {
-  Outcome client;
-  Outcome server;
-};
-
-// Both ends over a socketpair (stream for TLS, datagram for DTLS), one thread each.
-Pair run_pair(const std::shared_ptr<Context>& client_ctx, const std::shared_ptr<Context>& server_ctx) {
-  const bool dtls = client_ctx->config().profile->transport == Transport::kDtls;
-  int fds[2];
-  EXPECT_EQ(socketpair(AF_UNIX, dtls ? SOCK_DGRAM : SOCK_STREAM, 0, fds), 0);
-  set_timeouts(fds[0]);
-  set_timeouts(fds[1]);
-  auto end = [](const std::shared_ptr<Context>& ctx, int fd) {
-    Outcome o;
-    {
-      auto s = ctx->session(fd);
-      EXPECT_TRUE(s) << (s ? "" : s.error().to_string());
-      if (s) o = run_end(**s, ctx->config().role);
-    }
-    ::close(fd);  // after the session is gone: the other end sees the transport close
-    return o;
-  };
-  auto server = std::async(std::launch::async, end, server_ctx, fds[1]);
-  Pair p;
-  p.client = end(client_ctx, fds[0]);
-  p.server = server.get();
-  return p;
-}
-
-bool same(const SecretBytes& a, const SecretBytes& b) { return std::ranges::equal(a.view(), b.view()); }
-
-void expect_success(const Pair& p, const SecurityProfile* profile) {
-  ASSERT_FALSE(p.client.handshake_error) << p.client.handshake_error->to_string();
-  ASSERT_FALSE(p.server.handshake_error) << p.server.handshake_error->to_string();
-  EXPECT_FALSE(p.client.data_error) << p.client.data_error->to_string();
-  EXPECT_FALSE(p.server.data_error) << p.server.data_error->to_string();
-  EXPECT_EQ(p.server.received, "ping");
-  EXPECT_EQ(p.client.received, "pong");
-  ASSERT_TRUE(p.client.exported && p.server.exported);
-  EXPECT_EQ(p.client.exported->size(), 48u);
-  EXPECT_TRUE(same(*p.client.exported, *p.server.exported));
-  // Both ends agree on the profile's first (preferred) suite and version.
-  EXPECT_EQ(p.client.cipher_suite, profile->cipher_suites[0]);
-  EXPECT_EQ(p.server.cipher_suite, profile->cipher_suites[0]);
-  EXPECT_EQ(p.client.version, profile->version);
-}
 
 class RpkProfiles : public RpkTest, public ::testing::WithParamInterface<const char*> {};
 
