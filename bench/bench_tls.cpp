@@ -450,7 +450,9 @@ CtxPtr raw_context(const tls::SecurityProfile& p, bool server, std::unique_ptr<R
   } else if (SSL_CTX_set_cipher_list(c, suite_list.c_str()) != 1 || SSL_CTX_set_ciphersuites(c, "") != 1) {
     return fail("cipher list");
   }
-  if (SSL_CTX_set1_groups_list(c, colon_list(p.groups, false).c_str()) != 1) return fail("groups");
+  if (!p.groups.empty() && SSL_CTX_set1_groups_list(c, colon_list(p.groups, false).c_str()) != 1) {
+    return fail("groups");
+  }
   if (SSL_CTX_set1_sigalgs_list(c, colon_list(p.signature_schemes, false).c_str()) != 1) return fail("sigalgs");
   std::uint64_t options = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET |
                           SSL_OP_CIPHER_SERVER_PREFERENCE;
