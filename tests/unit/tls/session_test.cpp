@@ -59,6 +59,7 @@ std::shared_ptr<Context> psk_client(const SecurityProfile* profile, std::string_
 
 struct CertSetup {
   std::string own = "server";
+  pki::Flavour flavour = pki::Flavour::kCseId;  // of the peer's certificate
   std::string name = std::string(kAuthority);  // client: the authority called (SNI)
   std::string chain_suffix = ".chain.pem";
   std::string crl{};
@@ -78,7 +79,7 @@ std::shared_ptr<Context> cert_endpoint(Role role, const SecurityProfile* profile
   if (own) c.certificate = std::move(*own);
   auto trust = pki::TrustStore::load(pki.file("root.pem"), s.crl.empty() ? "" : pki.file(s.crl));
   EXPECT_TRUE(trust) << trust.error().to_string();
-  if (trust) c.peer_policy = PeerCertificatePolicy{std::move(*trust), pki::Flavour::kCseId, s.expected};
+  if (trust) c.peer_policy = PeerCertificatePolicy{std::move(*trust), s.flavour, s.expected};
   c.clock = s.clock;
   return must(Context::create(std::move(c)));
 }
@@ -166,6 +167,36 @@ TEST(CertificateAssociation, EveryProfileEstablishesMutuallyAndBindsCseIds) {
     EXPECT_EQ(out.client.peer->identity, kAuthority);
     EXPECT_EQ(out.client.peer->identifier, kAuthority);
   }
+}
+
+TEST(CertificateAssociation, TheServerBindsTheIdentityOfEachFlavour) {
+  //= type=test
+  //= TS-0003 V3.18.0 §8.2.2.2
+  // Expected values: the subjectAltNames testpki.py asked openssl for, rendered as docs/conformance.md says
+  // (AE-ID as is; Node-ID and device as Credential-IDs, ':' escaped as _3A; the device value is the hex of
+  // the DER UTF8String "100.3030.10011").
+  const struct {
+    const char* leaf;
+    pki::Flavour flavour;
+    const char* identity;
+  } cases[] = {
+      {"ae", pki::Flavour::kAeId, "//m2m.example.com/CSE1/Cae1"},
+      {"node", pki::Flavour::kNodeId, "34-urn_3Aoid_3A0.2.481.1.100.3030.10011"},
+      {"device", pki::Flavour::kDevice, "31-0.2.481.1_3A0C0E3130302E333033302E3130303131"},
+  };
+  const auto* p = select_profile(Transport::kTls, Version::kTls12, CredentialKind::kCertificate);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.leaf);
+    auto out = run_pair(cert_endpoint(Role::kClient, p, {.own = c.leaf}),
+                        cert_endpoint(Role::kServer, p, {.flavour = c.flavour}));
+    expect_success(out, p);
+    ASSERT_TRUE(out.server.peer);
+    EXPECT_EQ(out.server.peer->identity, c.identity);
+  }
+  // A certificate without an identifier of the configured flavour is refused.
+  expect_refused(run_pair(cert_endpoint(Role::kClient, p, {.own = "client"}),
+                          cert_endpoint(Role::kServer, p, {.flavour = pki::Flavour::kAeId})),
+                 42);
 }
 
 struct Refusal {
