@@ -26,11 +26,13 @@ test-asan: bootstrap
 	ctest --preset asan -j $(JOBS)
 
 # The main job. Until the MEF/MAF roles land, this is the CLI's self-check: every registered algorithm,
-# exercised through OpenSSL, then one TS-0003 derivation.
+# exercised through OpenSSL, one TS-0003 derivation, then a PSK security association over DTLS on loopback
+# (a fresh random Kpsa) whose two ends print the same EXPORTER-oneM2M-Bootstrap keying material.
 run: build
 	build/bin/m2msec algorithms
 	build/bin/m2msec derive export-split --label bootstrap --fqdn mef.example.com \
 	  --exported 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f
+	@scripts/saef-demo
 
 bench: build
 	scripts/bench
