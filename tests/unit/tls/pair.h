@@ -141,4 +141,20 @@ inline void expect_success(const Pair& p, const SecurityProfile* profile) {
 // The failure an end saw: in the handshake, or (TLS 1.3 client refused by the server) on its first read.
 inline const std::optional<Error>& failure(const Outcome& o) { return o.handshake_error ? o.handshake_error : o.data_error; }
 
+// The end that detected the failure sent `alert`; the other received it. The refusing end never exports;
+// the other may have completed first (a TLS 1.3 client refused by the server), but then it learns of the
+// refusal on its first read and no data arrives.
+inline void expect_refused(const Pair& out, std::uint8_t alert) {
+  for (const Outcome* side : {&out.client, &out.server}) {
+    const std::optional<Error>& e = failure(*side);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->tls_alert(), alert) << e->to_string();
+    EXPECT_TRUE(side->received.empty());
+    if (side->handshake_error) {
+      EXPECT_TRUE(side->export_refused);
+      EXPECT_FALSE(side->exported);
+    }
+  }
+}
+
 }  // namespace m2msec::tls::loopback

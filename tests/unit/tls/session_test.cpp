@@ -12,6 +12,7 @@
 namespace m2msec::tls {
 namespace {
 
+using loopback::expect_refused;
 using loopback::expect_success;
 using loopback::failure;
 using loopback::Pair;
@@ -82,21 +83,6 @@ std::shared_ptr<Context> cert_endpoint(Role role, const SecurityProfile* profile
   if (trust) c.peer_policy = PeerCertificatePolicy{std::move(*trust), s.flavour, s.expected};
   c.clock = s.clock;
   return must(Context::create(std::move(c)));
-}
-
-// The side that detected the failure sent `alert`; the other side received it. The refusing side never
-// exports; the other may have completed first (a TLS 1.3 client refused by the server), but then it
-// learns of the refusal on its first read and no data arrives.
-void expect_refused(const Pair& out, std::uint8_t alert) {
-  for (const loopback::Outcome* side : {&out.client, &out.server}) {
-    const std::optional<Error>& e = failure(*side);
-    ASSERT_TRUE(e);
-    EXPECT_EQ(e->tls_alert(), alert) << e->to_string();
-    EXPECT_TRUE(side->received.empty());
-    if (side->handshake_error) {
-      EXPECT_TRUE(side->export_refused);
-    }
-  }
 }
 
 std::vector<const SecurityProfile*> profiles_of(CredentialKind kind) {
