@@ -239,8 +239,8 @@ Result<void> OpensslContext::configure() {
   SSL_CTX_set_info_callback(ctx, info_cb);
 
   if (m_config.role == Role::kClient) SSL_CTX_set_msg_callback(ctx, message_cb);
-  if (m_config.role == Role::kServer) {
-    SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, nullptr);
+  if (m_config.role == Role::kServer) SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, nullptr);
+  if (m_config.role == Role::kServer && dtls) {
     M2MSEC_ASSIGN_OR_RETURN(m_cookie_key, crypto::random_secret(crypto::system_rng(), 32));
     SSL_CTX_set_cookie_generate_cb(ctx, cookie_generate_cb);
     SSL_CTX_set_cookie_verify_cb(ctx, cookie_verify_cb);
