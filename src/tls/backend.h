@@ -15,5 +15,8 @@ Result<std::shared_ptr<Context>> make_gnutls_context(Config config);
 
 // TLS alert descriptions (RFC 8446 6.2), for error texts.
 std::string_view alert_name(std::uint8_t alert);
+// Whether a fatal alert reports an authentication failure (Category::kAuth) rather than a protocol one.
+// One table for both backends, so that a refusal is classified alike whichever backend saw it.
+bool is_authentication_alert(std::uint8_t alert);
 
 }  // namespace m2msec::tls::detail

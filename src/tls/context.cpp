@@ -79,5 +79,25 @@ std::string_view alert_name(std::uint8_t alert) {
   return "unknown_alert";
 }
 
+bool is_authentication_alert(std::uint8_t alert) {
+  switch (alert) {
+    case 20:   // bad_record_mac: a TLS 1.2 Finished under a wrong PSK does not decrypt
+    case 42:   // bad_certificate
+    case 43:   // unsupported_certificate
+    case 44:   // certificate_revoked
+    case 45:   // certificate_expired
+    case 46:   // certificate_unknown
+    case 47:   // illegal_parameter: what OpenSSL 3.0 and GnuTLS 3.7 send for a TLS 1.3 binder under a wrong PSK
+    case 48:   // unknown_ca
+    case 49:   // access_denied
+    case 51:   // decrypt_error: a signature, Finished or binder that does not verify
+    case 115:  // unknown_psk_identity
+    case 116:  // certificate_required
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace detail
 }  // namespace m2msec::tls

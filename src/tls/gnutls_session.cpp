@@ -16,24 +16,6 @@
 namespace m2msec::tls::detail::gnutls {
 namespace {
 
-bool is_auth_alert(std::uint8_t alert) {
-  switch (alert) {
-    case 42:   // bad_certificate
-    case 43:   // unsupported_certificate
-    case 44:   // certificate_revoked
-    case 45:   // certificate_expired
-    case 46:   // certificate_unknown
-    case 48:   // unknown_ca
-    case 49:   // access_denied
-    case 51:   // decrypt_error (a signature or Finished that does not verify)
-    case 115:  // unknown_psk_identity
-    case 116:  // certificate_required
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool is_auth_error(int rc) {
   switch (rc) {
     case GNUTLS_E_CERTIFICATE_ERROR:
@@ -319,7 +301,7 @@ class GnutlsSession final : public Session {
         rc == GNUTLS_E_NO_CERTIFICATE_FOUND && gnutls_alert_get(m_session.get()) != GNUTLS_A_CLOSE_NOTIFY;
     if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || alert_instead_of_certificate) {
       alert = static_cast<std::uint8_t>(gnutls_alert_get(m_session.get()));
-      category = is_auth_alert(*alert) ? Category::kAuth : Category::kProtocol;
+      category = is_authentication_alert(*alert) ? Category::kAuth : Category::kProtocol;
       detail += "the peer sent " + alert_text(*alert);
     } else if (m_local_alert) {
       alert = m_local_alert;
@@ -373,7 +355,7 @@ class GnutlsSession final : public Session {
   Error record_error(int rc) {
     if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
       const auto alert = static_cast<std::uint8_t>(gnutls_alert_get(m_session.get()));
-      return Error(is_auth_alert(alert) ? Category::kAuth : Category::kProtocol,
+      return Error(is_authentication_alert(alert) ? Category::kAuth : Category::kProtocol,
                    "the peer sent " + alert_text(alert))
           .with_tls_alert(alert);
     }

@@ -1,6 +1,5 @@
 // The OpenSSL 3 backend: PSK and certificate profiles over TLS 1.2, TLS 1.3 and DTLS 1.2.
 // Certificates are validated by src/pki only (the cert-verify hook replaces OpenSSL's own path building).
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -12,7 +11,6 @@
 #include <array>
 #include <chrono>
 #include <cstring>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -86,7 +84,6 @@ int x509_error_for_alert(std::optional<std::uint8_t> alert) {
     case 44: return X509_V_ERR_CERT_REVOKED;
     case 45: return X509_V_ERR_CERT_HAS_EXPIRED;
     case 48: return X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
-    case 40: return X509_V_ERR_APPLICATION_VERIFICATION;
     default: return X509_V_ERR_CERT_REJECTED;  // bad_certificate
   }
 }
@@ -585,9 +582,7 @@ Error OpensslSession::failure(int ret, std::string_view during) {
   if (alert) detail += std::string("; alert ") + (c.alert_sent ? "sent: " : "received: ") + std::string(alert_name(*alert));
   Category category = Category::kProtocol;
   if (c.failure) category = c.failure->category();
-  if (alert && (*alert == 20 || *alert == 51 || (*alert >= 41 && *alert <= 49) || *alert == 115 || *alert == 116)) {
-    category = Category::kAuth;
-  }
+  if (alert && is_authentication_alert(*alert)) category = Category::kAuth;
   if ((eof || timed_out) && !c.alert_received) category = Category::kIo;
   Error error(category, std::move(detail));
   return alert ? std::move(error).with_tls_alert(*alert) : error;
