@@ -202,7 +202,7 @@ Result<void> connect(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const auto session, context->session(socket.fd()));
   if (auto established = establish(*session, opts); !established) {
     print_failure(established.error());
-    if (context->config().profile->transport == tls::Transport::kTls) tls::net::drain_and_close(socket);
+    tls::net::drain_and_close(socket);
     return std::move(established).error();
   }
   const std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());

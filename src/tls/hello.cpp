@@ -1,7 +1,6 @@
 #include "m2msec/tls/hello.h"
 
 #include <algorithm>
-
 #include <optional>
 
 #include "m2msec/core/byte_io.h"
@@ -47,10 +46,6 @@ Result<keys::Fqdn> parse_server_name_extension(ByteView extension_data) {
   }
   return std::move(*host);
 }
-
-}  // namespace m2msec::tls
-
-namespace m2msec::tls {
 
 Result<std::vector<std::uint16_t>> parse_server_hello_extensions(ByteView body) {
   const auto malformed = [] { return Error(Category::kProtocol, "malformed ServerHello").with_tls_alert(kDecodeError); };

@@ -122,7 +122,14 @@ Result<void> disconnect(int fd) {
 }
 
 void drain_and_close(Socket& socket, std::chrono::milliseconds patience) {
-  if (socket.fd() < 0) return;
+  int type = 0;
+  socklen_t length = sizeof type;
+  const bool stream = socket.fd() >= 0 && ::getsockopt(socket.fd(), SOL_SOCKET, SO_TYPE, &type, &length) == 0 &&
+                      type == SOCK_STREAM;
+  if (!stream) {  // a datagram has no reset to lose it to
+    socket = Socket();
+    return;
+  }
   ::shutdown(socket.fd(), SHUT_WR);
   const auto deadline = std::chrono::steady_clock::now() + patience;
   char discard[4096];

@@ -46,7 +46,7 @@ Result<Socket> connect(const Endpoint& to, bool datagram);
 Result<void> disconnect(int fd);
 // Ends a TCP connection so that what was sent last (a fatal alert) reaches the peer: closing a socket
 // with unread input makes the kernel send a reset, and the peer may then lose the alert. Sends FIN,
-// then discards input until the peer closes, for at most `patience`.
+// then discards input until the peer closes, for at most `patience`. A UDP socket is simply closed.
 void drain_and_close(Socket& socket, std::chrono::milliseconds patience = std::chrono::milliseconds(1000));
 
 }  // namespace m2msec::tls::net
