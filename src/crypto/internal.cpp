@@ -2,20 +2,25 @@
 
 #include <openssl/err.h>
 
+#include "m2msec/crypto/openssl_errors.h"
+
 namespace m2msec::crypto::internal {
 
-Error openssl_error(std::string_view what) {
+Error openssl_error(std::string_view what) { return Error::crypto(with_openssl_errors(what)); }
+
+}  // namespace m2msec::crypto::internal
+
+namespace m2msec::crypto {
+
+std::string with_openssl_errors(std::string_view what) {
   std::string detail(what);
-  unsigned long code = 0;
   char buf[256];
-  bool first = true;
-  while ((code = ERR_get_error()) != 0) {
+  for (bool first = true; const unsigned long code = ERR_get_error(); first = false) {
     ERR_error_string_n(code, buf, sizeof buf);
     detail += first ? ": " : "; ";
     detail += buf;
-    first = false;
   }
-  return Error::crypto(std::move(detail));
+  return detail;
 }
 
-}  // namespace m2msec::crypto::internal
+}  // namespace m2msec::crypto

@@ -8,24 +8,9 @@
 #include <functional>
 
 #include "internal.h"
+#include "m2msec/crypto/openssl_errors.h"
 
 namespace m2msec::pki {
-namespace internal {
-
-std::string openssl_detail(std::string_view what) {
-  const unsigned long code = ERR_peek_last_error();
-  std::string out(what);
-  if (code != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    out += ": ";
-    out += buf;
-  }
-  ERR_clear_error();
-  return out;
-}
-
-}  // namespace internal
 
 namespace {
 
@@ -53,7 +38,7 @@ Bytes to_der(int (*i2d)(const T*, unsigned char**), const T* object) {
 Result<void> for_each_pem_block(const std::string& path,
                                 const std::function<Result<void>(std::string_view, ByteView)>& on_block) {
   BioPtr bio(BIO_new_file(path.c_str(), "r"));
-  if (!bio) return Error::usage(internal::openssl_detail("cannot read " + path));
+  if (!bio) return Error::usage(crypto::with_openssl_errors("cannot read " + path));
   for (;;) {
     char* name = nullptr;
     char* header = nullptr;
@@ -86,7 +71,7 @@ Certificate Certificate::share(X509* x) {
 Result<Certificate> Certificate::from_der(ByteView der) {
   const unsigned char* p = der.data();
   X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-  if (x == nullptr) return Error::usage(internal::openssl_detail("malformed certificate"));
+  if (x == nullptr) return Error::usage(crypto::with_openssl_errors("malformed certificate"));
   std::shared_ptr<X509> owned(x, X509_free);
   if (p != der.data() + der.size()) return Error::usage("certificate followed by trailing octets");
   return Certificate(std::move(owned));
@@ -114,7 +99,7 @@ Result<std::vector<Crl>> Crl::load_pem_file(const std::string& path) {
     if (name != PEM_STRING_X509_CRL) return Error::usage(path + ": unexpected PEM block " + std::string(name));
     const unsigned char* p = der.data();
     X509_CRL* c = d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size()));
-    if (c == nullptr) return Error::usage(internal::openssl_detail(path + ": malformed CRL"));
+    if (c == nullptr) return Error::usage(crypto::with_openssl_errors(path + ": malformed CRL"));
     std::shared_ptr<X509_CRL> owned(c, X509_CRL_free);
     if (p != der.data() + der.size()) return Error::usage(path + ": CRL followed by trailing octets");
     out.push_back(Crl(std::move(owned)));
@@ -126,9 +111,9 @@ Result<std::vector<Crl>> Crl::load_pem_file(const std::string& path) {
 
 Result<PrivateKey> PrivateKey::load_pem_file(const std::string& path) {
   BioPtr bio(BIO_new_file(path.c_str(), "r"));
-  if (!bio) return Error::usage(internal::openssl_detail("cannot read " + path));
+  if (!bio) return Error::usage(crypto::with_openssl_errors("cannot read " + path));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr);
-  if (key == nullptr) return Error::usage(internal::openssl_detail(path + ": no usable private key"));
+  if (key == nullptr) return Error::usage(crypto::with_openssl_errors(path + ": no usable private key"));
   return PrivateKey(std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free));
 }
 

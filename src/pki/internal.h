@@ -11,10 +11,6 @@
 
 namespace m2msec::pki::internal {
 
-// "<what>: <OpenSSL's last error>", with OpenSSL's error queue drained so that errors of one operation
-// never leak into the next.
-std::string openssl_detail(std::string_view what);
-
 struct StoreFree {
   void operator()(X509_STORE* s) const { X509_STORE_free(s); }
 };

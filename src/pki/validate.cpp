@@ -1,5 +1,6 @@
 #include "m2msec/pki/validate.h"
 
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "internal.h"
+#include "m2msec/crypto/openssl_errors.h"
 
 namespace m2msec::pki {
 namespace {
@@ -71,15 +73,15 @@ Error auth_error(std::uint8_t alert, std::string detail) {
 // anchors come from the Credential / Association Configuration).
 Result<internal::StorePtr> make_store(const TrustStore& trust) {
   internal::StorePtr store(X509_STORE_new());
-  if (!store) return auth_error(kBadCertificate, internal::openssl_detail("X509_STORE_new"));
+  if (!store) return auth_error(kBadCertificate, crypto::with_openssl_errors("X509_STORE_new"));
   for (const Certificate& anchor : trust.anchors()) {
     if (X509_STORE_add_cert(store.get(), anchor.native()) != 1) {
-      return auth_error(kBadCertificate, internal::openssl_detail("adding a trust anchor"));
+      return auth_error(kBadCertificate, crypto::with_openssl_errors("adding a trust anchor"));
     }
   }
   for (const Crl& crl : trust.crls()) {
     if (X509_STORE_add_crl(store.get(), crl.native()) != 1) {
-      return auth_error(kBadCertificate, internal::openssl_detail("adding a CRL"));
+      return auth_error(kBadCertificate, crypto::with_openssl_errors("adding a CRL"));
     }
   }
   return store;
@@ -117,16 +119,16 @@ Result<void> validate_path(const Certificate& leaf, std::span<const Certificate>
   M2MSEC_ASSIGN_OR_RETURN(internal::StorePtr store, make_store(trust));
 
   internal::BorrowedStackPtr untrusted(sk_X509_new_null());
-  if (!untrusted) return auth_error(kBadCertificate, internal::openssl_detail("sk_X509_new_null"));
+  if (!untrusted) return auth_error(kBadCertificate, crypto::with_openssl_errors("sk_X509_new_null"));
   for (const Certificate& c : intermediates) {
     if (sk_X509_push(untrusted.get(), c.native()) <= 0) {
-      return auth_error(kBadCertificate, internal::openssl_detail("sk_X509_push"));
+      return auth_error(kBadCertificate, crypto::with_openssl_errors("sk_X509_push"));
     }
   }
 
   internal::StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf.native(), untrusted.get()) != 1) {
-    return auth_error(kBadCertificate, internal::openssl_detail("X509_STORE_CTX_init"));
+    return auth_error(kBadCertificate, crypto::with_openssl_errors("X509_STORE_CTX_init"));
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_flags(param, verify_flags(trust));
@@ -142,7 +144,7 @@ Result<void> validate_path(const Certificate& leaf, std::span<const Certificate>
   const int depth = X509_STORE_CTX_get_error_depth(ctx.get());
   std::string detail = X509_verify_cert_error_string(err);
   detail += " (X509_V_ERR " + std::to_string(err) + ", depth " + std::to_string(depth) + ")";
-  internal::openssl_detail("");  // drain the error queue
+  ERR_clear_error();  // the verify error above says it all
   return auth_error(alert_for(err), std::move(detail));
 }
 

@@ -16,6 +16,7 @@
 
 #include "backend.h"
 #include "m2msec/crypto/hash.h"
+#include "m2msec/crypto/openssl_errors.h"
 #include "m2msec/crypto/random.h"
 #include "m2msec/tls/hello.h"
 
@@ -65,18 +66,7 @@ std::string joined(std::span<const std::string_view> items, std::string_view (*m
 
 std::string_view same(std::string_view s) { return s; }
 
-std::string openssl_errors() {
-  std::string out;
-  char buffer[256];
-  while (const unsigned long e = ERR_get_error()) {
-    ERR_error_string_n(e, buffer, sizeof buffer);
-    if (!out.empty()) out += "; ";
-    out += buffer;
-  }
-  return out.empty() ? "no OpenSSL error recorded" : out;
-}
-
-Error backend_error(const std::string& what) { return Error::internal(what + ": " + openssl_errors()); }
+Error backend_error(const std::string& what) { return Error::internal(crypto::with_openssl_errors(what)); }
 
 // The X509 verify error whose alert (OpenSSL's ssl_x509err2alert) is the one src/pki asked for.
 int x509_error_for_alert(std::optional<std::uint8_t> alert) {
@@ -574,10 +564,11 @@ Error OpensslSession::failure(int ret, std::string_view during) {
   const bool eof = code == SSL_ERROR_SYSCALL || reason == SSL_R_UNEXPECTED_EOF_WHILE_READING;
   const bool timed_out = reason == SSL_R_READ_TIMEOUT_EXPIRED;
   Connection& c = *m_connection;
-  std::string detail = std::string(during) + ": ";
-  if (c.failure) detail += c.failure->detail() + "; ";
-  if (timed_out) detail += "the DTLS handshake timed out (DTLS does not answer a wrong key); ";
-  detail += eof ? std::string("the peer closed the transport without close_notify") : openssl_errors();
+  std::string detail(during);
+  if (c.failure) detail += ": " + c.failure->detail();
+  if (timed_out) detail += ": the DTLS handshake timed out (DTLS does not answer a wrong key)";
+  if (eof) detail += ": the peer closed the transport without close_notify";
+  detail = crypto::with_openssl_errors(detail);
   std::optional<std::uint8_t> alert = c.alert_sent ? c.alert_sent : c.alert_received;
   if (alert) detail += std::string("; alert ") + (c.alert_sent ? "sent: " : "received: ") + std::string(alert_name(*alert));
   Category category = Category::kProtocol;
