@@ -11,15 +11,16 @@ struct Rfc4648 {
   const char* text;
   const char* base16;
   const char* base64url;
+  const char* base64;
 };
 constexpr Rfc4648 kRfc4648[] = {
-    {"", "", ""},
-    {"f", "66", "Zg"},
-    {"fo", "666F", "Zm8"},
-    {"foo", "666F6F", "Zm9v"},
-    {"foob", "666F6F62", "Zm9vYg"},
-    {"fooba", "666F6F6261", "Zm9vYmE"},
-    {"foobar", "666F6F626172", "Zm9vYmFy"},
+    {"", "", "", ""},
+    {"f", "66", "Zg", "Zg=="},
+    {"fo", "666F", "Zm8", "Zm8="},
+    {"foo", "666F6F", "Zm9v", "Zm9v"},
+    {"foob", "666F6F62", "Zm9vYg", "Zm9vYg=="},
+    {"fooba", "666F6F6261", "Zm9vYmE", "Zm9vYmE="},
+    {"foobar", "666F6F626172", "Zm9vYmFy", "Zm9vYmFy"},
 };
 
 TEST(Hex, Rfc4648Vectors) {
@@ -75,6 +76,28 @@ TEST(Base64Url, RefusesMalformedInput) {
   for (const char* bad : {"Zg==", "Zm8=", "+/+/", "Z", "Zm9vY", "Zm 9v", "Zm9v\n", "Zh", "Zm9"}) {
     // "Zh" and "Zm9" carry non-zero unused bits: not the canonical encoding of any octet string.
     auto r = base64url_decode(bad);
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_EQ(r.error().category(), Category::kUsage);
+    }
+  }
+}
+
+TEST(Base64, Rfc4648VectorsWithPadding) {
+  for (const auto& v : kRfc4648) {
+    EXPECT_EQ(base64_encode(as_bytes(v.text)), v.base64);
+    auto decoded = base64_decode(v.base64);
+    ASSERT_TRUE(decoded) << v.base64;
+    EXPECT_EQ(as_text(*decoded), v.text);
+  }
+  EXPECT_EQ(base64_encode(Bytes{0xfb, 0xff, 0xbf}), "+/+/");
+}
+
+TEST(Base64, RefusesMalformedInput) {
+  // Missing padding, the URL-safe alphabet, padding in the middle, too much padding, line breaks, and
+  // non-zero unused bits ("Zh==").
+  for (const char* bad : {"Zg", "Zm8", "-_-_", "Zg==Zg==", "Z===", "====", "Zm9v\n", "Zh==", "Zm9=", "Zm 9v"}) {
+    auto r = base64_decode(bad);
     EXPECT_FALSE(r) << bad;
     if (!r) {
       EXPECT_EQ(r.error().category(), Category::kUsage);

@@ -25,4 +25,9 @@ std::string base64url_encode(ByteView bytes);
 // non-canonical final characters (unused bits that are not zero, RFC 4648 clause 3.5).
 Result<Bytes> base64url_decode(std::string_view text);
 
+// base64 (RFC 4648 clause 4) with padding, as MIME bodies (EST, RFC 7030) and PEM use it. The decoder is
+// as strict as base64url_decode and also wants the padding; strip line breaks before calling it.
+std::string base64_encode(ByteView bytes);
+Result<Bytes> base64_decode(std::string_view text);
+
 }  // namespace m2msec
