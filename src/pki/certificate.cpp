@@ -2,6 +2,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -14,24 +15,10 @@ namespace m2msec::pki {
 
 namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
+using internal::BioPtr;
 
 // Never prompts for a passphrase: an encrypted key file is refused, not read from the terminal.
 int no_passphrase(char*, int, int, void*) { return -1; }
-
-// The DER encoding produced by an i2d_* function, or empty when it fails.
-template <typename T>
-Bytes to_der(int (*i2d)(const T*, unsigned char**), const T* object) {
-  const int size = i2d(object, nullptr);
-  if (size <= 0) return {};
-  Bytes out(static_cast<std::size_t>(size));
-  unsigned char* p = out.data();
-  if (i2d(object, &p) != size) return {};
-  return out;
-}
 
 // Calls on_block(name, der) for every PEM block of the file, in order. Text outside the blocks (such as
 // `openssl x509 -text` output) is skipped, as PEM allows (RFC 7468 clause 2).
@@ -89,9 +76,13 @@ Result<std::vector<Certificate>> Certificate::load_pem_file(const std::string& p
   return out;
 }
 
-Bytes Certificate::der() const { return to_der(i2d_X509, m_x509.get()); }
+Bytes Certificate::der() const { return internal::to_der(i2d_X509, m_x509.get()); }
 
-Bytes Certificate::spki_der() const { return to_der(i2d_X509_PUBKEY, X509_get_X509_PUBKEY(m_x509.get())); }
+std::string Certificate::pem() const {
+  return internal::to_pem([this](BIO* bio) { return PEM_write_bio_X509(bio, m_x509.get()); });
+}
+
+Bytes Certificate::spki_der() const { return internal::to_der(i2d_X509_PUBKEY, X509_get_X509_PUBKEY(m_x509.get())); }
 
 Result<std::vector<Crl>> Crl::load_pem_file(const std::string& path) {
   std::vector<Crl> out;
@@ -117,6 +108,22 @@ Result<PrivateKey> PrivateKey::load_pem_file(const std::string& path) {
   return PrivateKey(std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free));
 }
 
-Bytes PrivateKey::spki_der() const { return to_der(i2d_PUBKEY, m_key.get()); }
+//= TS-0003 V3.18.0 §10.1.1.1
+//# Keys are id-ecPublicKey on the named curve secp256r1 (P-256), written as uncompressed points.
+Result<PrivateKey> PrivateKey::generate_p256() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  if (key == nullptr) return Error::crypto(crypto::with_openssl_errors("P-256 key generation"));
+  return PrivateKey(std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free));
+}
+
+Bytes PrivateKey::spki_der() const { return internal::to_der(i2d_PUBKEY, m_key.get()); }
+
+std::string PrivateKey::pem() const {
+  return internal::to_pem(
+      [this](BIO* bio) {
+        return PEM_write_bio_PKCS8PrivateKey(bio, m_key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+      },
+      BIO_s_secmem());
+}
 
 }  // namespace m2msec::pki

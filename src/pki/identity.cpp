@@ -15,7 +15,7 @@
 namespace m2msec::pki {
 namespace {
 
-constexpr std::uint8_t kBadCertificate = 42;  // RFC 5246 7.2.2
+using internal::kBadCertificate;
 
 struct FlavourRow {
   Flavour flavour;
@@ -66,23 +66,31 @@ std::optional<std::string> other_name_text(const OTHERNAME* other) {
   return out;
 }
 
-// The text of one GeneralName if its type is one the flavour uses (identity.h), else nullopt.
-std::optional<std::string> name_for(const GENERAL_NAME* name, Flavour flavour) {
-  switch (name->type) {
-    case GEN_DNS:
-      if (flavour == Flavour::kCseId || flavour == Flavour::kFqdn) return ia5_text(name->d.dNSName);
-      return std::nullopt;
-    case GEN_URI:
-      if (flavour == Flavour::kAeId || flavour == Flavour::kNodeId || flavour == Flavour::kFqdn) {
-        return ia5_text(name->d.uniformResourceIdentifier);
-      }
-      return std::nullopt;
-    case GEN_OTHERNAME:
-      if (flavour == Flavour::kDevice) return other_name_text(name->d.otherName);
-      return std::nullopt;
-    default:
-      return std::nullopt;
+// 10.1.1.5: the scheme of the AE-ID URIs m2msec issues (ae_id_uri). Scheme names are case-insensitive
+// (RFC 3986 3.1).
+constexpr std::string_view kAeIdScheme = "onem2m:";
+
+// An AE-ID URI as the Absolute AE-ID: "onem2m://..." loses its scheme, the scheme-less form stays.
+std::string absolute_ae_id(std::string uri) {
+  const std::string_view text = uri;
+  if (equal_ignoring_case(text.substr(0, kAeIdScheme.size()), kAeIdScheme) &&
+      text.substr(kAeIdScheme.size(), 2) == "//") {
+    return uri.substr(kAeIdScheme.size());
   }
+  return uri;
+}
+
+bool is_unreserved(char c) {  // RFC 3986 2.3
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+bool is_segment(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!is_unreserved(c)) return false;
+  }
+  return true;
 }
 
 // Renders a certificate identifier as a Credential-ID value. keys::CredentialId accepts letters, digits,
@@ -148,17 +156,64 @@ std::optional<Flavour> flavour_named(std::string_view name) {
   return std::nullopt;
 }
 
-std::vector<std::string> identifiers(const Certificate& cert, Flavour flavour) {
+namespace internal {
+
+std::optional<std::string> identifier_of(const GENERAL_NAME* name, Flavour flavour) {
+  switch (name->type) {
+    case GEN_DNS:
+      if (flavour == Flavour::kCseId || flavour == Flavour::kFqdn) return ia5_text(name->d.dNSName);
+      return std::nullopt;
+    case GEN_URI: {
+      if (flavour != Flavour::kAeId && flavour != Flavour::kNodeId && flavour != Flavour::kFqdn) return std::nullopt;
+      auto uri = ia5_text(name->d.uniformResourceIdentifier);
+      if (uri && flavour == Flavour::kAeId) return absolute_ae_id(std::move(*uri));
+      return uri;
+    }
+    case GEN_OTHERNAME:
+      if (flavour == Flavour::kDevice) return other_name_text(name->d.otherName);
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::vector<std::string> identifiers_in(const GENERAL_NAMES* names, Flavour flavour) {
   std::vector<std::string> out;
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+    if (auto text = identifier_of(sk_GENERAL_NAME_value(names, i), flavour)) out.push_back(std::move(*text));
+  }
+  return out;
+}
+
+}  // namespace internal
+
+std::vector<std::string> identifiers(const Certificate& cert, Flavour flavour) {
   int critical = 0;
   // A certificate with two subjectAltName extensions yields none (critical == -2): fail closed.
   internal::GeneralNamesPtr names(
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.native(), NID_subject_alt_name, &critical, nullptr)));
-  if (!names) return out;
-  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
-    if (auto text = name_for(sk_GENERAL_NAME_value(names.get(), i), flavour)) out.push_back(std::move(*text));
-  }
-  return out;
+  return internal::identifiers_in(names.get(), flavour);
+}
+
+//= TS-0001 V3.36.0 §7.2
+//# Absolute-AE-ID is the M2M-SP-ID ("//" and an FQDN) followed by the SP-relative AE-ID: "/" and an
+//# AE-ID-Stem starting with 'S', or "/" CSE-ID "/" and an AE-ID-Stem starting with 'C'.
+bool is_absolute_ae_id(std::string_view text) {
+  if (text.substr(0, 2) != "//") return false;
+  text.remove_prefix(2);
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos || !keys::Fqdn::parse(text.substr(0, slash))) return false;
+  const std::string_view relative = text.substr(slash + 1);
+  const auto second = relative.find('/');
+  if (second == std::string_view::npos) return is_segment(relative) && relative.front() == 'S';
+  const std::string_view stem = relative.substr(second + 1);
+  return is_segment(relative.substr(0, second)) && is_segment(stem) && stem.front() == 'C';
+}
+
+//= TS-0003 V3.18.0 §10.1.1.5
+//# The subjectAltName of an AE-ID certificate holds the full URI representation of the AE-ID.
+std::string ae_id_uri(std::string_view absolute_ae_id) {
+  return std::string(kAeIdScheme) + std::string(absolute_ae_id);
 }
 
 // TS-0003 V3.18.0 8.1.2.5 (a): an exact match with one subjectAltName value; 10.1.1.5-10.1.1.8 forbid

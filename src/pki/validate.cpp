@@ -11,12 +11,13 @@
 
 #include "internal.h"
 #include "m2msec/crypto/openssl_errors.h"
+#include "m2msec/pki/profile.h"
 
 namespace m2msec::pki {
 namespace {
 
 // TLS AlertDescription values (RFC 5246 clause 7.2.2, unchanged in RFC 8446 clause 6.2).
-constexpr std::uint8_t kBadCertificate = 42;
+using internal::kBadCertificate;
 constexpr std::uint8_t kCertificateRevoked = 44;
 constexpr std::uint8_t kCertificateExpired = 45;
 constexpr std::uint8_t kUnknownCa = 48;
@@ -102,6 +103,21 @@ unsigned long verify_flags(const TrustStore& trust) {
   return flags;
 }
 
+// TS-0003 V3.18.0 10.1.1 on the path X509_verify_cert built: the leaf's common details and signature
+// (check_profile), and the key and signature of each CA certificate above it, up to the anchor.
+Result<void> check_path_profiles(X509_STORE_CTX* ctx) {
+  const internal::OwnedStackPtr chain(X509_STORE_CTX_get1_chain(ctx));
+  if (!chain) return auth_error(kBadCertificate, crypto::with_openssl_errors("X509_STORE_CTX_get1_chain"));
+  for (int depth = 0; depth < sk_X509_num(chain.get()); ++depth) {
+    const Certificate cert = Certificate::share(sk_X509_value(chain.get(), depth));
+    auto checked = depth == 0 ? check_profile(cert, std::nullopt) : check_ca_profile(cert);
+    if (!checked) {
+      return auth_error(kBadCertificate, checked.error().detail() + " (depth " + std::to_string(depth) + ")");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<TrustStore> TrustStore::load(const std::string& anchors_pem, const std::string& crl_pem) {
@@ -136,7 +152,7 @@ Result<void> validate_path(const Certificate& leaf, std::span<const Certificate>
   const std::time_t when = std::chrono::system_clock::to_time_t(at);
   X509_VERIFY_PARAM_set_time(param, when);
 
-  if (X509_verify_cert(ctx.get()) == 1) return {};
+  if (X509_verify_cert(ctx.get()) == 1) return check_path_profiles(ctx.get());
   int err = X509_STORE_CTX_get_error(ctx.get());
   if (is_crl_error(err)) {
     if (const int time_err = path_time_error(ctx.get(), when); time_err != X509_V_OK) err = time_err;

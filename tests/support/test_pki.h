@@ -28,13 +28,11 @@ class TestPki {
       m_ok = true;
       return;
     }
-    const char* source = std::getenv("M2MSEC_SOURCE_DIR");
-    EXPECT_NE(source, nullptr) << "M2MSEC_SOURCE_DIR is not set";
-    const std::string script = std::string(source ? source : ".") + "/tests/support/testpki.py";
-    m_base = m_dir.file("pki");
-    m_ok = m2msec::test::run(m_dir, std::string(M2MSEC_PYTHON3) + " '" + script + "' '" + m_base + "'") == 0;
-    EXPECT_TRUE(m_ok) << m2msec::test::read_file(m_dir.file("log"));
+    generate();
   }
+  // Always a PKI of its own, unrelated to the shared one (other anchors, other keys).
+  struct Fresh {};
+  explicit TestPki(Fresh) { generate(); }
 
   // One PKI per test process, shared by its tests.
   static const TestPki& shared() {
@@ -54,6 +52,13 @@ class TestPki {
   }
 
  private:
+  void generate() {
+    const std::string script = std::string(M2MSEC_SOURCE_DIR) + "/tests/support/testpki.py";
+    m_base = m_dir.file("pki");
+    m_ok = m2msec::test::run(m_dir, std::string(M2MSEC_PYTHON3) + " '" + script + "' '" + m_base + "'") == 0;
+    EXPECT_TRUE(m_ok) << m2msec::test::read_file(m_dir.file("log"));
+  }
+
   m2msec::test::TempDir m_dir{"m2msec-pki"};
   std::string m_base;
   bool m_ok = false;

@@ -37,8 +37,7 @@ Bytes Vector::hex(const std::string& name) const {
 }
 
 std::filesystem::path vector_path(const std::string& name) {
-  const char* root = std::getenv("M2MSEC_SOURCE_DIR");
-  return std::filesystem::path(root != nullptr ? root : ".") / "tests" / "vectors" / name;
+  return std::filesystem::path(M2MSEC_SOURCE_DIR) / "tests" / "vectors" / name;
 }
 
 int for_each_vector(const std::string& name, const std::function<void(const Vector&)>& fn) {

@@ -59,7 +59,7 @@ TEST(ValidatePath, MissingIntermediateIsUnknownCa) {
 
 TEST(ValidatePath, OtherTrustAnchorIsUnknownCa) {
   const TestPki& pki = TestPki::shared();
-  const TestPki other;  // an unrelated PKI
+  const TestPki other{TestPki::Fresh{}};  // an unrelated PKI
   ASSERT_TRUE(pki.ok() && other.ok());
   const TrustStore foreign = TrustStore::load(other.file("root.pem")).value();
   expect_alert(validate_path(pki.cert("server"), intermediates(pki), foreign, now()), 48);
@@ -118,7 +118,7 @@ TEST(ValidatePath, RevokedWithoutCrlConfiguredPasses) {
 
 TEST(ValidatePath, CrlConfiguredButNoneForTheIssuerFailsClosed) {
   const TestPki& pki = TestPki::shared();
-  const TestPki other;
+  const TestPki other{TestPki::Fresh{}};
   ASSERT_TRUE(pki.ok() && other.ok());
   // Both roots are anchors; only pki's intermediate has a CRL.
   auto anchors = Certificate::load_pem_file(pki.file("root.pem")).value();

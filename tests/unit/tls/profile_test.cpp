@@ -206,8 +206,7 @@ std::string render(const SecurityProfile& p, const ClientHello& hello) {
 }
 
 std::string snapshot_path() {
-  const char* source = std::getenv("M2MSEC_SOURCE_DIR");
-  return std::string(source ? source : ".") + "/tests/unit/tls/profiles.snapshot";
+  return std::string(M2MSEC_SOURCE_DIR) + "/tests/unit/tls/profiles.snapshot";
 }
 
 TEST(SecurityProfile, ClientHelloShowsExactlyTheProfile) {

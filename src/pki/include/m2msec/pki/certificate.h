@@ -26,6 +26,8 @@ class Certificate {
 
   X509* native() const { return m_x509.get(); }
   Bytes der() const;
+  // One PEM block "CERTIFICATE" (RFC 7468).
+  std::string pem() const;
   // DER SubjectPublicKeyInfo (the input of RFC 6920 public key identifiers).
   Bytes spki_der() const;
 
@@ -48,9 +50,14 @@ class Crl {
 class PrivateKey {
  public:
   static Result<PrivateKey> load_pem_file(const std::string& path);
+  // A fresh key of the TS-0003 10.1.1.1 profile: EC P-256 (named curve, uncompressed point).
+  static Result<PrivateKey> generate_p256();
   EVP_PKEY* native() const { return m_key.get(); }
   // DER SubjectPublicKeyInfo of the matching public key.
   Bytes spki_der() const;
+  // Unencrypted PKCS #8 PEM ("PRIVATE KEY", RFC 7468 clause 10): the secret itself, for a key file the
+  // caller protects and never logs.
+  std::string pem() const;
 
  private:
   explicit PrivateKey(std::shared_ptr<EVP_PKEY> k) : m_key(std::move(k)) {}

@@ -21,10 +21,21 @@ std::optional<Flavour> flavour_named(std::string_view name);
 
 // The identifiers a certificate carries for a flavour, in subjectAltName order:
 //   cse-id, fqdn: dNSName entries (fqdn also accepts URI entries)
-//   ae-id:        uniformResourceIdentifier entries (the Absolute AE-ID, e.g. //sp.example.com/CSE1/Cae1)
+//   ae-id:        uniformResourceIdentifier entries, as the Absolute AE-ID (e.g. //sp.example.com/CSE1/Cae1):
+//                 "onem2m://sp.example.com/CSE1/Cae1" (what m2msec issues, see ae_id_uri) and the
+//                 scheme-less "//sp.example.com/CSE1/Cae1" both give "//sp.example.com/CSE1/Cae1"
 //   node-id:      uniformResourceIdentifier entries
 //   device:       otherName entries, rendered as "<type-id OID>:<hex of the DER value>"
 std::vector<std::string> identifiers(const Certificate& cert, Flavour flavour);
+
+// TS-0001 Absolute AE-ID: "//" M2M-SP-ID FQDN, then "/S<stem>" (an SP-relative AE-ID-Stem) or
+// "/<CSE-ID>/C<stem>" (a CSE-relative one); CSE-ID and stems are RFC 3986 unreserved characters.
+bool is_absolute_ae_id(std::string_view text);
+
+// The subjectAltName URI of an AE-ID certificate (10.1.1.5): "onem2m:" followed by the Absolute AE-ID,
+// e.g. "onem2m://m2m.example.com/CSE1/Cae1". RFC 5280 4.2.1.6 wants a scheme in a URI name, and only a
+// "scheme://host" URI can satisfy a CA's URI name constraint on the M2M-SP-ID (docs/conformance.md).
+std::string ae_id_uri(std::string_view absolute_ae_id);
 
 // 8.1.2.5 (a): an exact match between the configured identifier and one subjectAltName value of the
 // flavour's form (DNS names compare case-insensitively, RFC 4343). No wildcards.

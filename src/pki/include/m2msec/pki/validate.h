@@ -38,8 +38,10 @@ class TrustStore {
 //   unknown_ca (48)            no path to an anchor (missing intermediate, unknown issuer)
 //   certificate_expired (45)   outside notBefore/notAfter of any certificate in the path
 //   certificate_revoked (44)   listed in a configured CRL
-//   bad_certificate (42)       name-constraint violation, bad signature, malformed, other
-// and the OpenSSL verify error text in detail().
+//   bad_certificate (42)       name-constraint violation, bad signature, malformed, outside the TS-0003
+//                              10.1.1 profile (profile.h: check_profile for the leaf, check_ca_profile
+//                              for every CA certificate of the path), other
+// and the OpenSSL verify error text (or the profile check's) in detail().
 Result<void> validate_path(const Certificate& leaf, std::span<const Certificate> intermediates,
                            const TrustStore& trust, Clock::TimePoint at);
 
