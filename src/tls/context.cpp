@@ -14,23 +14,36 @@ Result<void> require(bool condition, std::string_view what) {
   return {};
 }
 
+// Certificate status by stapling (RFC 6066 clause 8) is asked for by a client and served by a server; a
+// client certificate can be optional only at a server.
+Result<void> check_certificate_roles(const Config& c) {
+  const bool server = c.role == Role::kServer;
+  M2MSEC_TRY(require(server || !c.ocsp_staple, "only a server staples an OCSP response"));
+  M2MSEC_TRY(require(!server || c.peer_policy->status == PeerCertificatePolicy::StatusCheck::kNone,
+                     "only a client checks a stapled certificate status"));
+  return require(server || !c.peer_policy->client_certificate_optional,
+                 "only a server can make the client certificate optional");
+}
+
 Result<void> check_credentials(const Config& c) {
   const bool server = c.role == Role::kServer;
   switch (c.profile->credential) {
     case CredentialKind::kPsk:
       M2MSEC_TRY(require(server ? c.psk_resolver != nullptr : c.psk.has_value(),
                          server ? "a PSK server needs a psk_identity resolver" : "a PSK client needs a psk_identity and key"));
-      return require(!c.certificate && !c.peer_policy && !c.raw_public_key, "a PSK profile takes no certificate or raw key");
+      return require(!c.certificate && !c.peer_policy && !c.raw_public_key && !c.ocsp_staple,
+                     "a PSK profile takes no certificate, OCSP staple or raw key");
     case CredentialKind::kCertificate:
       //= TS-0003 V3.18.0 §8.2.2.2
       //# Both ends authenticate with certificates: own credential and a trust anchor for the peer on each.
       M2MSEC_TRY(require(c.certificate.has_value(), "a certificate profile needs an own certificate and key"));
       M2MSEC_TRY(require(c.peer_policy.has_value(), "a certificate profile needs a trust anchor for the peer"));
+      M2MSEC_TRY(check_certificate_roles(c));
       return require(!c.psk_resolver && !c.psk && !c.raw_public_key, "a certificate profile takes no PSK or raw key");
     case CredentialKind::kRawPublicKey:
       M2MSEC_TRY(require(c.raw_public_key.has_value(), "a raw-public-key profile needs an own key"));
-      return require(!c.psk_resolver && !c.psk && !c.certificate && !c.peer_policy,
-                     "a raw-public-key profile takes no PSK or certificate");
+      return require(!c.psk_resolver && !c.psk && !c.certificate && !c.peer_policy && !c.ocsp_staple,
+                     "a raw-public-key profile takes no PSK, certificate or OCSP staple");
   }
   return Error::internal("unknown credential kind");
 }
@@ -91,6 +104,7 @@ bool is_authentication_alert(std::uint8_t alert) {
     case 48:   // unknown_ca
     case 49:   // access_denied
     case 51:   // decrypt_error: a signature, Finished or binder that does not verify
+    case 113:  // bad_certificate_status_response: the stapled OCSP response does not show the certificate good
     case 115:  // unknown_psk_identity
     case 116:  // certificate_required
       return true;

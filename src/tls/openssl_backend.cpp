@@ -18,6 +18,7 @@
 #include "m2msec/crypto/hash.h"
 #include "m2msec/crypto/openssl_errors.h"
 #include "m2msec/crypto/random.h"
+#include "m2msec/pki/ocsp.h"
 #include "m2msec/tls/hello.h"
 
 namespace m2msec::tls::detail {
@@ -25,8 +26,10 @@ namespace {
 
 // TLS alert descriptions used here (RFC 8446 6.2).
 constexpr std::uint8_t kHandshakeFailure = 40;
+constexpr std::uint8_t kCertificateRevoked = 44;
 constexpr std::uint8_t kDecodeError = 50;
 constexpr std::uint8_t kUnrecognizedName = 112;
+constexpr std::uint8_t kBadCertificateStatusResponse = 113;
 constexpr std::uint8_t kInternalError = 80;
 constexpr int kExtendedMasterSecretExt = 23;  // RFC 7627
 constexpr int kServerNameExt = 0;             // RFC 6066
@@ -78,6 +81,16 @@ int x509_error_for_alert(std::optional<std::uint8_t> alert) {
   }
 }
 
+// The certificates of a peer's chain other than its leaf (the intermediates it sent).
+std::vector<pki::Certificate> others_than(X509* leaf, STACK_OF(X509) * chain) {
+  std::vector<pki::Certificate> out;
+  for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
+    X509* x = sk_X509_value(chain, i);
+    if (x != leaf) out.push_back(pki::Certificate::share(x));
+  }
+  return out;
+}
+
 }  // namespace
 
 class OpensslContext;
@@ -91,6 +104,7 @@ struct Connection {
   std::optional<std::uint8_t> alert_sent;
   std::optional<std::uint8_t> alert_received;
   bool server_sent_ems = false;  // client: the ServerHello carried extended_master_secret
+  bool status_checked = false;   // client: a stapled OCSP response showed the certificate good
   std::chrono::steady_clock::time_point deadline{};  // DTLS: when a blocking handshake gives up
 };
 
@@ -119,6 +133,8 @@ class OpensslContext final : public Context, public std::enable_shared_from_this
                                     unsigned char* psk, unsigned int max_psk_len);
   static int client_hello_cb(SSL* ssl, int* alert, void* arg);
   static int cert_verify_cb(X509_STORE_CTX* store, void* arg);
+  static int staple_cb(SSL* ssl, void* arg);
+  static int status_cb(SSL* ssl, void* arg);
   static void info_cb(const SSL* ssl, int where, int ret);
   static unsigned int dtls_timer_cb(SSL* ssl, unsigned int previous_us);
   static void message_cb(int write_p, int version, int content_type, const void* buf, std::size_t len, SSL* ssl,
@@ -128,6 +144,7 @@ class OpensslContext final : public Context, public std::enable_shared_from_this
 
   Result<SecretBytes> cookie_for(SSL* ssl) const;
   bool ems_ok(Connection& c) const;
+  Result<bool> check_staple(SSL* ssl, const pki::Certificate& leaf, std::vector<pki::Certificate> candidates) const;
 
   Config m_config;
   std::unique_ptr<SSL_CTX, SslCtxFree> m_ctx;
@@ -255,10 +272,27 @@ Result<void> OpensslContext::configure_certificate() {
     return backend_error("own private key");
   }
   if (m_config.role == Role::kServer) m_served_names = pki::identifiers(own.chain.front(), pki::Flavour::kCseId);
+  const PeerCertificatePolicy& policy = *m_config.peer_policy;
   //= TS-0003 V3.18.0 §8.2.2.2
-  //# Mutual authentication: the server requires the client's certificate.
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  //# Mutual authentication: the server requires the client's certificate (unless configured optional,
+  //# for an EST server's /cacerts, RFC 7030 4.1.1).
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (policy.client_certificate_optional ? 0 : SSL_VERIFY_FAIL_IF_NO_PEER_CERT),
+                     nullptr);
   SSL_CTX_set_cert_verify_callback(ctx, cert_verify_cb, nullptr);
+
+  int (*status)(SSL*, void*) = nullptr;
+  if (m_config.role == Role::kServer && m_config.ocsp_staple) status = staple_cb;
+  if (m_config.role == Role::kClient && policy.status != PeerCertificatePolicy::StatusCheck::kNone) {
+    // SSL_CTX_set_tlsext_status_type: ask for an OCSP staple (status_request, RFC 6066 clause 8).
+    if (SSL_CTX_ctrl(ctx, SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE, TLSEXT_STATUSTYPE_ocsp, nullptr) != 1) {
+      return backend_error("status_request");
+    }
+    status = status_cb;
+  }
+  if (status != nullptr) {
+    // SSL_CTX_set_tlsext_status_cb is a macro with a C cast; the call it stands for:
+    SSL_CTX_callback_ctrl(ctx, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB, reinterpret_cast<void (*)()>(status));
+  }
   return {};
 }
 
@@ -484,19 +518,22 @@ int OpensslContext::cert_verify_cb(X509_STORE_CTX* store, void*) {
   if (!self.ems_ok(c)) return refuse(*c.failure, X509_V_ERR_APPLICATION_VERIFICATION);
 
   const pki::Certificate leaf = pki::Certificate::share(X509_STORE_CTX_get0_cert(store));
-  std::vector<pki::Certificate> intermediates;
-  if (STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store)) {
-    for (int i = 0; i < sk_X509_num(sent); ++i) {
-      X509* x = sk_X509_value(sent, i);
-      if (x != leaf.native()) intermediates.push_back(pki::Certificate::share(x));
-    }
-  }
+  const std::vector<pki::Certificate> intermediates = others_than(leaf.native(), X509_STORE_CTX_get0_untrusted(store));
   const PeerCertificatePolicy& policy = *self.m_config.peer_policy;
   //= TS-0003 V3.18.0 §8.1.2.5
   //# (b) path validation and status check against the configured trust anchor; failure aborts.
   if (auto valid = pki::validate_path(leaf, intermediates, policy.trust, self.m_config.clock->now()); !valid) {
     const auto alert = valid.error().tls_alert();
     return refuse(std::move(valid).error(), x509_error_for_alert(alert));
+  }
+  // TLS 1.3 staples the OCSP response in the Certificate message, so a revoked status is refused here with
+  // certificate_revoked. An unusable response, and every TLS 1.2 staple, is status_cb's (it sends 113).
+  if (self.m_config.role == Role::kClient && policy.status != PeerCertificatePolicy::StatusCheck::kNone) {
+    auto stapled = self.check_staple(ssl, leaf, intermediates);
+    if (stapled) c.status_checked = *stapled;
+    if (!stapled && stapled.error().tls_alert() == kCertificateRevoked) {
+      return refuse(std::move(stapled).error(), X509_V_ERR_CERT_REVOKED);
+    }
   }
   // The identifier the peer must carry: configured for it, or, at a client, the authority it called.
   std::optional<std::string> expected = policy.expected_identifier;
@@ -524,6 +561,64 @@ int OpensslContext::cert_verify_cb(X509_STORE_CTX* store, void*) {
     identity = std::move(*bound);
   }
   c.peer = AuthenticatedPeer{CredentialKind::kCertificate, std::move(identifier), std::move(identity)};
+  return 1;
+}
+
+// Client: the OCSP response the server stapled, checked for its leaf (whose issuer is one of the
+// certificates it sent or an anchor): true when it shows the certificate good, false when none was stapled.
+Result<bool> OpensslContext::check_staple(SSL* ssl, const pki::Certificate& leaf,
+                                          std::vector<pki::Certificate> candidates) const {
+  unsigned char* der = nullptr;
+  // SSL_get_tlsext_status_ocsp_resp is a macro with a C cast; the call it stands for:
+  const long length = SSL_ctrl(ssl, SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP, 0, &der);
+  if (length <= 0 || der == nullptr) return false;
+  const pki::TrustStore& trust = m_config.peer_policy->trust;
+  candidates.insert(candidates.end(), trust.anchors().begin(), trust.anchors().end());
+  const std::optional<pki::Certificate> issuer = pki::find_issuer(leaf, candidates);
+  if (!issuer) {
+    return Error(Category::kAuth, "OCSP staple: no issuer of the server certificate at hand")
+        .with_tls_alert(kBadCertificateStatusResponse);
+  }
+  M2MSEC_ASSIGN_OR_RETURN(const pki::CertStatus status,
+                          pki::check_ocsp_response(ByteView(der, static_cast<std::size_t>(length)), leaf, *issuer,
+                                                   trust, m_config.clock->now()));
+  M2MSEC_TRY(pki::require_good(status));
+  return true;
+}
+
+// Server: staples the current OCSP response for a client that asked (RFC 6066 clause 8).
+int OpensslContext::staple_cb(SSL* ssl, void*) {
+  const std::optional<Bytes> der = connection_of(ssl).context->m_config.ocsp_staple->current();
+  if (!der || der->empty()) return SSL_TLSEXT_ERR_NOACK;
+  // OpenSSL takes ownership of an OPENSSL_malloc'd buffer. SSL_set_tlsext_status_ocsp_resp is a macro
+  // with a C cast; the call it stands for:
+  void* copy = OPENSSL_memdup(der->data(), der->size());
+  if (copy == nullptr) return SSL_TLSEXT_ERR_ALERT_FATAL;
+  SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP, static_cast<long>(der->size()), copy);
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// Client, once the server's first flight is in (after ServerHelloDone in TLS 1.2, after its Finished in
+// TLS 1.3). Returning 0 makes OpenSSL send bad_certificate_status_response (113): in TLS 1.2 also for a
+// revoked certificate, the only alert this callback can send.
+int OpensslContext::status_cb(SSL* ssl, void*) {
+  Connection& c = connection_of(ssl);
+  if (c.status_checked) return 1;
+  const OpensslContext& self = *c.context;
+  X509* peer = SSL_get0_peer_certificate(ssl);
+  if (peer == nullptr) return 0;
+  //= TS-0003 V3.18.0 §8.1.2.2
+  //# (RFC 6066 clause 8) a client that asked for the status checks a stapled OCSP response and aborts the
+  //# handshake with bad_certificate_status_response when it is not satisfactory.
+  auto stapled = self.check_staple(ssl, pki::Certificate::share(peer), others_than(peer, SSL_get_peer_cert_chain(ssl)));
+  if (!stapled) {
+    c.failure = std::move(stapled).error();
+    return 0;
+  }
+  if (!*stapled && self.m_config.peer_policy->status == PeerCertificatePolicy::StatusCheck::kRequireStaple) {
+    c.failure = Error(Category::kAuth, "the server stapled no OCSP response").with_tls_alert(kBadCertificateStatusResponse);
+    return 0;
+  }
   return 1;
 }
 
@@ -620,14 +715,20 @@ Result<void> OpensslSession::finish_handshake() {
   Connection& c = *m_connection;
   // Belt and braces: the callbacks already refused these, but an association is never handed out
   // without an identity or, on 1.2, without the extended master secret.
-  if (m_context->config().profile->version == Version::kTls12 && SSL_get_extms_support(m_ssl.get()) != 1) {
+  const Config& config = m_context->config();
+  if (config.profile->version == Version::kTls12 && SSL_get_extms_support(m_ssl.get()) != 1) {
     SSL_shutdown(m_ssl.get());
     return Error(Category::kProtocol, "no extended master secret").with_tls_alert(kHandshakeFailure);
   }
-  if (c.peer.identity.empty()) {
+  const bool without_client_certificate = config.role == Role::kServer && config.peer_policy &&
+                                          config.peer_policy->client_certificate_optional &&
+                                          SSL_get0_peer_certificate(m_ssl.get()) == nullptr;
+  if (c.peer.identity.empty() && !without_client_certificate) {
     SSL_shutdown(m_ssl.get());
     return Error(Category::kAuth, "handshake completed without a bound peer identity").with_tls_alert(kInternalError);
   }
+  // No client certificate was presented, as allowed: no identifier, no identity (session.h).
+  if (without_client_certificate) c.peer = AuthenticatedPeer{CredentialKind::kCertificate, {}, {}};
   m_established = true;
   return {};
 }

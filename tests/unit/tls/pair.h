@@ -1,6 +1,6 @@
 // One security association between two of our own endpoints over a socketpair (stream for TLS, datagram
 // for DTLS), one thread each, and what each end saw: the handshake, the exported keying material, and a
-// ping/pong of application data.
+// ping/pong of application data. Certificate endpoints use the test PKI of test_pki.h.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,12 +15,69 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "m2msec/pki/validate.h"
+#include "m2msec/tls/profile.h"
 #include "m2msec/tls/session.h"
+#include "test_pki.h"
 
 namespace m2msec::tls::loopback {
 
 inline constexpr std::string_view kLabel = "EXPORTER-oneM2M-Bootstrap";
+// The CSE-IDs of the test PKI's server.pem and client.pem.
+inline constexpr std::string_view kAuthority = "in-cse.m2m.example.com";
+inline constexpr std::string_view kClientCse = "mn-cse.in-cse.m2m.example.com";
+// A DTLS endpoint that is not answered gives up after this long (instead of 30 s).
+inline constexpr std::chrono::milliseconds kDtlsTimeout{1500};
+
+inline std::shared_ptr<Context> must(Result<std::shared_ptr<Context>> context) {
+  EXPECT_TRUE(context) << context.error().to_string();
+  return context ? *context : nullptr;
+}
+
+inline std::vector<const SecurityProfile*> profiles_of(CredentialKind kind) {
+  std::vector<const SecurityProfile*> out;
+  for (const SecurityProfile& p : all_profiles()) {
+    if (p.credential == kind) out.push_back(&p);
+  }
+  return out;
+}
+
+// A certificate endpoint: <own><chain_suffix> and <own>.key of the test PKI, root.pem as the trust anchor.
+struct CertSetup {
+  std::string own = "server";
+  pki::Flavour flavour = pki::Flavour::kCseId;  // of the peer's certificate
+  std::string name = std::string(kAuthority);  // client: the authority called (SNI)
+  std::string chain_suffix = ".chain.pem";
+  std::string crl{};
+  std::optional<std::string> expected{};
+  std::shared_ptr<const Clock> clock{};
+  PeerCertificatePolicy::StatusCheck status = PeerCertificatePolicy::StatusCheck::kNone;  // client
+  std::shared_ptr<const OcspStapleSource> staple{};                                       // server
+  bool client_certificate_optional = false;                                                // server
+};
+
+inline std::shared_ptr<Context> cert_endpoint(Role role, const SecurityProfile* profile, const CertSetup& s) {
+  const pki::test::TestPki& pki = pki::test::TestPki::shared();
+  Config c;
+  c.dtls_handshake_timeout = kDtlsTimeout;
+  c.role = role;
+  c.profile = profile;
+  if (role == Role::kClient) c.server_name = s.name;
+  auto own = CertificateCredential::load(pki.file(s.own + s.chain_suffix), pki.file(s.own + ".key"));
+  EXPECT_TRUE(own) << own.error().to_string();
+  if (own) c.certificate = std::move(*own);
+  auto trust = pki::TrustStore::load(pki.file("root.pem"), s.crl.empty() ? "" : pki.file(s.crl));
+  EXPECT_TRUE(trust) << trust.error().to_string();
+  if (trust) {
+    c.peer_policy = PeerCertificatePolicy{std::move(*trust), s.flavour, s.expected, s.status,
+                                          s.client_certificate_optional};
+  }
+  c.ocsp_staple = s.staple;
+  c.clock = s.clock;
+  return must(Context::create(std::move(c)));
+}
 
 // What one end saw.
 struct Outcome {

@@ -12,30 +12,27 @@
 namespace m2msec::tls {
 namespace {
 
+using loopback::cert_endpoint;
+using loopback::CertSetup;
 using loopback::expect_refused;
 using loopback::expect_success;
 using loopback::failure;
+using loopback::kAuthority;
+using loopback::kClientCse;
+using loopback::kDtlsTimeout;
+using loopback::must;
 using loopback::Pair;
+using loopback::profiles_of;
 using loopback::run_pair;
 using pki::test::TestPki;
 
 constexpr std::string_view kIdentity = "dev1@sp.example.com";
-constexpr std::string_view kAuthority = "in-cse.m2m.example.com";
-constexpr std::string_view kClientCse = "mn-cse.in-cse.m2m.example.com";
 
 SecretBytes key_of(std::uint8_t fill) {
   SecretBytes key(32);
   std::fill(key.writable().begin(), key.writable().end(), fill);
   return key;
 }
-
-std::shared_ptr<Context> must(Result<std::shared_ptr<Context>> context) {
-  EXPECT_TRUE(context) << context.error().to_string();
-  return context ? *context : nullptr;
-}
-
-// A DTLS endpoint that is not answered gives up after this long (instead of 30 s).
-constexpr std::chrono::milliseconds kDtlsTimeout{1500};
 
 std::shared_ptr<Context> psk_server(const SecurityProfile* profile, std::uint8_t key = 1) {
   auto resolver = std::make_shared<InMemoryPskResolver>(PskIdentityKind::kKpsaId);
@@ -56,41 +53,6 @@ std::shared_ptr<Context> psk_client(const SecurityProfile* profile, std::string_
   c.server_name = std::string(kAuthority);
   c.psk = ClientPsk{std::string(identity), key_of(key)};
   return must(Context::create(std::move(c)));
-}
-
-struct CertSetup {
-  std::string own = "server";
-  pki::Flavour flavour = pki::Flavour::kCseId;  // of the peer's certificate
-  std::string name = std::string(kAuthority);  // client: the authority called (SNI)
-  std::string chain_suffix = ".chain.pem";
-  std::string crl{};
-  std::optional<std::string> expected{};
-  std::shared_ptr<const Clock> clock{};
-};
-
-std::shared_ptr<Context> cert_endpoint(Role role, const SecurityProfile* profile, const CertSetup& s) {
-  const TestPki& pki = TestPki::shared();
-  Config c;
-  c.dtls_handshake_timeout = kDtlsTimeout;
-  c.role = role;
-  c.profile = profile;
-  if (role == Role::kClient) c.server_name = s.name;
-  auto own = CertificateCredential::load(pki.file(s.own + s.chain_suffix), pki.file(s.own + ".key"));
-  EXPECT_TRUE(own) << own.error().to_string();
-  if (own) c.certificate = std::move(*own);
-  auto trust = pki::TrustStore::load(pki.file("root.pem"), s.crl.empty() ? "" : pki.file(s.crl));
-  EXPECT_TRUE(trust) << trust.error().to_string();
-  if (trust) c.peer_policy = PeerCertificatePolicy{std::move(*trust), s.flavour, s.expected};
-  c.clock = s.clock;
-  return must(Context::create(std::move(c)));
-}
-
-std::vector<const SecurityProfile*> profiles_of(CredentialKind kind) {
-  std::vector<const SecurityProfile*> out;
-  for (const SecurityProfile& p : all_profiles()) {
-    if (p.credential == kind) out.push_back(&p);
-  }
-  return out;
 }
 
 TEST(PskAssociation, EveryProfileEstablishesAndBindsTheCredentialId) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "m2msec/core/bytes.h"
 #include "m2msec/core/result.h"
 #include "m2msec/core/secret.h"
 #include "m2msec/pki/certificate.h"
@@ -81,7 +82,35 @@ struct CertificateCredential {
 struct PeerCertificatePolicy {
   pki::TrustStore trust;
   pki::Flavour flavour = pki::Flavour::kCseId;
-  std::optional<std::string> expected_identifier;
+  std::optional<std::string> expected_identifier{};
+
+  // Client: the server certificate's status by OCSP stapling (8.1.2.2, RFC 6066 clause 8). kIfStapled
+  // and kRequireStaple ask for it (status_request) and check a stapled response (pki::check_ocsp_response);
+  // kRequireStaple also refuses a server that staples none. A refusal sends certificate_revoked (44) or
+  // bad_certificate_status_response (113), see docs/conformance.md.
+  enum class StatusCheck { kNone, kIfStapled, kRequireStaple };
+  StatusCheck status = StatusCheck::kNone;
+  // Server: ask for a client certificate, but accept a client that presents none (an EST server's
+  // /cacerts, RFC 7030 4.1.1); a certificate that is presented is still checked as above.
+  bool client_certificate_optional = false;
+};
+
+// Server: the DER OCSPResponse for the own certificate, stapled when a client asks (RFC 6066 clause 8);
+// nothing is stapled while current() has none. Called from handshakes on any thread.
+class OcspStapleSource {
+ public:
+  virtual ~OcspStapleSource() = default;
+  virtual std::optional<Bytes> current() const = 0;
+};
+
+// A staple that never changes (tests, and a response fetched once by the caller).
+class FixedOcspStaple final : public OcspStapleSource {
+ public:
+  explicit FixedOcspStaple(Bytes der) : m_der(std::move(der)) {}
+  std::optional<Bytes> current() const override { return m_der; }
+
+ private:
+  Bytes m_der;
 };
 
 // Raw public keys (RFC 7250): the own key, and optionally the peer's RFC 6920 identifier (8.1.2.5 1).

@@ -31,6 +31,8 @@ struct AuthenticatedPeer {
   // The oneM2M identity the association is bound to (8.2.1): CSE-ID / AE-ID / Credential-ID at a
   // server; the configured IdB (or the authority) at a client.
   std::string identity;
+  // kind kCertificate with an empty identifier and identity: no client certificate was presented (a
+  // server with PeerCertificatePolicy::client_certificate_optional only).
 };
 
 struct Config {
@@ -50,6 +52,8 @@ struct Config {
   // step 3) and what is required of the peer.
   std::optional<CertificateCredential> certificate;
   std::optional<PeerCertificatePolicy> peer_policy;
+  // Server, certificate profiles: the OCSP response stapled for a client that asks (RFC 6066 clause 8).
+  std::shared_ptr<const OcspStapleSource> ocsp_staple;
   // Raw-public-key profiles.
   std::optional<RawPublicKeyCredential> raw_public_key;
 
