@@ -1,0 +1,212 @@
+#include "m2msec/http/client.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <charconv>
+
+#include "m2msec/tls/hello.h"
+#include "m2msec/tls/net.h"
+#include "wire.h"
+
+namespace m2msec::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+std::uint16_t default_port(std::string_view scheme) { return scheme == "https" ? 443 : 80; }
+
+// RFC 3986 3.3 / 3.4: pchar, "/" and "?", with "%" starting a percent-encoded octet.
+bool is_target(std::string_view target) {
+  constexpr std::string_view kAllowed = "-._~!$&'()*+,;=:@/?";
+  const auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+  for (std::size_t i = 0; i < target.size(); ++i) {
+    const char c = target[i];
+    if (c == '%') {
+      if (i + 2 >= target.size() || !hex(target[i + 1]) || !hex(target[i + 2])) return false;
+      i += 2;
+    } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 kAllowed.find(c) != std::string_view::npos)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The Host header of a request to the URL (RFC 9110 7.2): the port only when it is not the default.
+std::string authority(const Url& url) {
+  const std::string host = wire::url_host(url.host);
+  return url.port == default_port(url.scheme) ? host : host + ":" + std::to_string(url.port);
+}
+
+// A read or write that failed below HTTP is the connection's fault, unless TLS named an alert.
+Error transport_error(const Error& error) {
+  return error.tls_alert() ? error : Error(Category::kIo, error.detail());
+}
+
+Result<tls::net::Socket> connect(const Url& url) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (const int rc = ::getaddrinfo(url.host.c_str(), nullptr, &hints, &found); rc != 0) {
+    return Error(Category::kIo, "resolve " + url.host + ": " + ::gai_strerror(rc));
+  }
+  const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owned(found, ::freeaddrinfo);
+  Error last(Category::kIo, "no address for " + url.host);
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    char text[NI_MAXHOST] = {};
+    if (::getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) != 0) continue;
+    Result<tls::net::Socket> socket = tls::net::connect({text, url.port}, false);
+    if (socket) return socket;
+    last = std::move(socket).error();
+  }
+  return last;
+}
+
+Result<wire::WireRequest> to_wire(const Url& url, Request request) {
+  if (!wire::is_token(request.method)) return Error::usage("'" + request.method + "' is not an HTTP method");
+  wire::WireRequest message;
+  message.version(11);
+  message.method_string(request.method);
+  message.target(url.target);
+  M2MSEC_TRY(wire::add_headers(request.headers, message));
+  if (message.count(bhttp::field::host) == 0) message.set(bhttp::field::host, authority(url));
+  //= RFC 9110 §8.6
+  //# A user agent SHOULD NOT send a Content-Length header field when the request message does not
+  //# contain content and the method semantics do not anticipate such data.
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
+    message.content_length(request.body.size());
+  }
+  message.body() = std::move(request.body);
+  message.keep_alive(false);
+  return message;
+}
+
+Result<Response> read_response(wire::Stream& stream, bool head, std::size_t limit) {
+  boost::beast::flat_buffer buffer;
+  for (;;) {
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(limit);
+    parser.header_limit(wire::header_limit_of(limit));
+    parser.skip(head);
+    boost::system::error_code ec;
+    // The header first: Boost 1.74 parsing eagerly on from the header loses the body_limit error that a
+    // Content-Length over the limit raises (the body state resets it).
+    bhttp::read_header(stream, buffer, parser, ec);
+    if (!ec) bhttp::read(stream, buffer, parser, ec);
+    if (stream.failure()) return transport_error(*stream.failure());
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) {
+      return Error(Category::kIo, "the server closed the connection before a complete response");
+    }
+    if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
+      return Error(Category::kProtocol, "the response is over " + std::to_string(limit) + " octets");
+    }
+    if (ec) return Error(Category::kProtocol, "malformed response: " + ec.message());
+    wire::WireResponse message = parser.release();
+    // An interim response (100 Continue, 103 Early Hints): the final one follows.
+    if (message.result_int() / 100 == 1) continue;
+    return Response{message.result_int(), wire::headers_of(message), std::move(message.body())};
+  }
+}
+
+}  // namespace
+
+Result<Url> Url::parse(std::string_view text) {
+  const auto bad = [&](std::string_view why) { return Error::usage("URL '" + std::string(text) + "': " + std::string(why)); };
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return bad("no scheme");
+  Url url;
+  const std::string_view scheme = text.substr(0, scheme_end);
+  if (boost::beast::iequals(wire::view(scheme), "http")) {
+    url.scheme = "http";
+  } else if (boost::beast::iequals(wire::view(scheme), "https")) {
+    url.scheme = "https";
+  } else {
+    return bad("the scheme must be http or https");
+  }
+  const std::string_view rest = text.substr(scheme_end + 3);
+  const auto authority_end = rest.find_first_of("/?#");
+  const std::string_view authority = rest.substr(0, authority_end);
+  const std::string_view target = authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
+  if (authority.find('@') != std::string_view::npos) return bad("userinfo is not allowed");
+
+  std::string_view host = authority;
+  std::optional<std::string_view> port;
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return bad("unterminated IPv6 address");
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return bad("junk after the IPv6 address");
+    if (!after.empty()) port = after.substr(1);
+    in6_addr v6{};
+    char canonical[INET6_ADDRSTRLEN] = {};
+    if (::inet_pton(AF_INET6, std::string(host).c_str(), &v6) != 1) return bad("not an IPv6 address");
+    url.host = ::inet_ntop(AF_INET6, &v6, canonical, sizeof canonical);
+  } else {
+    if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+    }
+    in_addr v4{};
+    if (::inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1) {
+      url.host = host;
+    } else {
+      auto name = tls::parse_host_name(host);
+      if (!name) return bad("the host is neither a DNS name nor an IP address");
+      url.host = name->text();
+    }
+  }
+
+  url.port = default_port(url.scheme);
+  if (port) {
+    unsigned number = 0;
+    const auto [end, ec] = std::from_chars(port->data(), port->data() + port->size(), number);
+    if (port->empty() || ec != std::errc{} || end != port->data() + port->size() || number == 0 || number > 65535) {
+      return bad("the port must be a number from 1 to 65535");
+    }
+    url.port = static_cast<std::uint16_t>(number);
+  }
+
+  if (target.find('#') != std::string_view::npos) return bad("a fragment is not sent to a server");
+  if (!is_target(target)) return bad("the path or query holds a character that must be percent-encoded");
+  url.target = target.starts_with('/') ? std::string(target) : "/" + std::string(target);
+  return url;
+}
+
+Result<Response> send(const Url& url, Request request, std::shared_ptr<const tls::Context> tls,
+                      std::size_t response_limit, std::chrono::milliseconds timeout) {
+  const bool https = url.scheme == "https";
+  if (https != (tls != nullptr)) return Error::usage(https ? "https needs a TLS client context" : "http takes no TLS context");
+  if (tls && (tls->config().role != tls::Role::kClient || tls->config().profile->transport != tls::Transport::kTls)) {
+    return Error::usage("https needs a TLS (not DTLS) client context");
+  }
+  if (timeout.count() <= 0) return Error::usage("the timeout must be positive");
+  const bool head = request.method == "HEAD";
+  M2MSEC_ASSIGN_OR_RETURN(wire::WireRequest message, to_wire(url, std::move(request)));
+
+  M2MSEC_ASSIGN_OR_RETURN(tls::net::Socket socket, connect(url));
+  wire::set_timeouts(socket.fd(), timeout);
+  std::unique_ptr<tls::Session> session;
+  std::unique_ptr<wire::Channel> channel;
+  if (tls) {
+    M2MSEC_ASSIGN_OR_RETURN(session, tls->session(socket.fd()));
+    const Result<tls::Progress> handshake = session->handshake();
+    if (!handshake) {
+      tls::net::drain_and_close(socket);
+      return handshake.error();
+    }
+    if (*handshake != tls::Progress::kDone) return Error(Category::kIo, "the TLS handshake timed out");
+    channel = std::make_unique<wire::SessionChannel>(*session);
+  } else {
+    channel = std::make_unique<wire::SocketChannel>(socket.fd());
+  }
+  wire::Stream stream(*channel);
+  if (auto written = wire::write(stream, message); !written) return transport_error(written.error());
+  M2MSEC_ASSIGN_OR_RETURN(Response response, read_response(stream, head, response_limit));
+  if (session) session->close();
+  return response;
+}
+
+}  // namespace m2msec::http
