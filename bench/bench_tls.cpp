@@ -53,10 +53,7 @@
 #include "m2msec/tls/credentials.h"
 #include "m2msec/tls/profile.h"
 #include "m2msec/tls/session.h"
-
-#ifndef M2MSEC_SOURCE_DIR
-#error "M2MSEC_SOURCE_DIR must name the source tree (for tests/support/testpki.py)"
-#endif
+#include "test_pki_dir.h"
 
 namespace {
 
@@ -86,15 +83,9 @@ Material* g_material = nullptr;
 
 bool make_material() {
   g_material = new Material();
-  char pattern[] = "/tmp/m2msec-bench-tls-XXXXXX";
-  if (mkdtemp(pattern) == nullptr) return false;
-  g_material->dir = pattern;
-  const std::string command = std::string("python3 '") + M2MSEC_SOURCE_DIR + "/tests/support/testpki.py' '" +
-                              g_material->dir.string() + "' > /dev/null";
-  if (std::system(command.c_str()) != 0) {
-    std::fprintf(stderr, "bench_tls: %s failed\n", command.c_str());
-    return false;
-  }
+  const auto dir = m2msec::bench::make_test_pki("bench-tls");
+  if (!dir) return false;
+  g_material->dir = *dir;
   if (RAND_bytes(g_material->psk.data(), 32) != 1 || RAND_bytes(g_material->wrong_psk.data(), 32) != 1) return false;
   return g_material->psk != g_material->wrong_psk;
 }

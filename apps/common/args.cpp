@@ -1,15 +1,20 @@
 #include "args.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace m2msec::cli {
 
-Result<Options> Options::parse(const std::vector<std::string_view>& args, std::initializer_list<std::string_view> allowed,
-                              std::initializer_list<std::string_view> flags) {
+Result<Options> Options::parse(const std::vector<std::string_view>& args, const std::vector<std::string_view>& allowed,
+                              const std::vector<std::string_view>& flags, bool positional) {
   Options out;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
-    if (arg.size() < 3 || arg.substr(0, 2) != "--") return Error::usage("unexpected argument '" + std::string(arg) + "'");
+    if (arg.size() < 3 || arg.substr(0, 2) != "--") {
+      if (!positional) return Error::usage("unexpected argument '" + std::string(arg) + "'");
+      out.m_positional.emplace_back(arg);
+      continue;
+    }
     const std::string_view name = arg.substr(2);
     if (std::find(flags.begin(), flags.end(), name) != flags.end()) {
       if (!out.m_flags.emplace(name).second) return Error::usage("option --" + std::string(name) + " given twice");
@@ -36,6 +41,17 @@ Result<std::string_view> Options::required(std::string_view name) const {
   auto v = get(name);
   if (!v) return Error::usage("missing option --" + std::string(name));
   return *v;
+}
+
+Result<std::size_t> Options::number(std::string_view name, std::size_t fallback) const {
+  const auto text = get(name);
+  if (!text) return fallback;
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc{} || end != text->data() + text->size() || value == 0) {
+    return Error::usage("--" + std::string(name) + " must be a positive number");
+  }
+  return value;
 }
 
 }  // namespace m2msec::cli

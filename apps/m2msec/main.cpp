@@ -23,7 +23,13 @@ constexpr std::string_view kUsage =
     "    CREDENTIAL: --psk-identity ID --psk HEX [--psk-kind kpsa|maf|kpm|km] [--peer-id ID]\n"
     "              | --cert CHAIN.pem --key KEY.pem --ca ANCHORS.pem [--crl CRL.pem]\n"
     "                [--peer-flavour cse-id|ae-id|node-id|device|fqdn] [--peer-id ID]\n"
-    "              | --rpk --key KEY.pem [--peer-key-id ni:///sha-256;...]\n";
+    "              | --rpk --key KEY.pem [--peer-key-id ni:///sha-256;...]\n"
+    "  cert request --id ID --key KEY_OUT [--csr CSR_OUT] [--flavour cse-id|ae-id|node-id|fqdn]\n"
+    "               [--challenge-password TEXT]   (a new P-256 key and a TS-0003 10.1.4 CSR)\n"
+    "  cert enroll  --est https://MEF[:PORT] --csr CSR.pem --out CERT_OUT [--reenroll] [--cacerts-out FILE]\n"
+    "               [--sni NAME] CREDENTIAL   (PSK: --psk-kind defaults to kpm; certificates: --peer-flavour fqdn)\n"
+    "  cert verify  --ca ANCHORS.pem [--crl CRL.pem] [--untrusted CHAIN.pem] [--flavour F] [--id ID] CERT.pem...\n"
+    "  cert ni      PEM [--suite sha-256|sha-256-128|sha-256-120] | PEM --match ni:///...   (RFC 6920 key ids)\n";
 
 }  // namespace
 
@@ -40,6 +46,7 @@ int main(int argc, char** argv) {
   if (args[0] == "derive") result = m2msec::cli::run_derive(rest);
   else if (args[0] == "algorithms") result = m2msec::cli::run_algorithms(rest);
   else if (args[0] == "saef") result = m2msec::cli::run_saef(rest);
+  else if (args[0] == "cert") result = m2msec::cli::run_cert(rest);
   if (!result) {
     std::cerr << "m2msec: " << result.error().detail() << '\n';
     return result.error().category() == m2msec::Category::kUsage ? 2 : 1;

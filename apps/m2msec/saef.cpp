@@ -4,12 +4,12 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include <charconv>
 #include <iostream>
 #include <iterator>
 
 #include "args.h"
 #include "commands.h"
+#include "credentials.h"
 #include "m2msec/core/encoding.h"
 #include "m2msec/tls/net.h"
 #include "m2msec/tls/session.h"
@@ -17,101 +17,12 @@
 namespace m2msec::cli {
 namespace {
 
-const std::initializer_list<std::string_view> kValueOptions{
-    "listen", "connect", "sni", "psk-identity", "psk", "psk-kind", "peer-id", "cert", "key", "ca", "crl",
-    "peer-flavour", "peer-key-id", "export", "export-len", "count"};
-const std::initializer_list<std::string_view> kFlags{"dtls", "tls1.3", "psk-ke", "rpk"};
+const std::vector<std::string_view> kValueOptions = credential_options({"listen", "connect", "export", "export-len", "count"});
+const std::vector<std::string_view> kFlags = credential_flags({});
 // A peer that stops talking does not hold the CLI forever.
 constexpr int kSocketTimeoutSeconds = 30;
 // Application data is sent in pieces that fit one (D)TLS record and one datagram.
 constexpr std::size_t kChunk = 1024;
-
-Result<std::size_t> number_option(const Options& opts, std::string_view name, std::size_t fallback) {
-  const auto text = opts.get(name);
-  if (!text) return fallback;
-  std::size_t value = 0;
-  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc{} || end != text->data() + text->size() || value == 0) {
-    return Error::usage("--" + std::string(name) + " must be a positive number");
-  }
-  return value;
-}
-
-Result<tls::CredentialKind> credential_kind(const Options& opts) {
-  const int kinds = int{opts.get("psk-identity").has_value()} + int{opts.get("cert").has_value()} + int{opts.flag("rpk")};
-  if (kinds != 1) return Error::usage("give exactly one credential: --psk-identity/--psk, --cert/--key/--ca or --rpk/--key");
-  if (opts.get("psk-identity")) return tls::CredentialKind::kPsk;
-  return opts.get("cert") ? tls::CredentialKind::kCertificate : tls::CredentialKind::kRawPublicKey;
-}
-
-Result<void> add_psk(const Options& opts, tls::Config& config) {
-  M2MSEC_ASSIGN_OR_RETURN(const std::string_view identity, opts.required("psk-identity"));
-  M2MSEC_ASSIGN_OR_RETURN(const std::string_view key_text, opts.required("psk"));
-  M2MSEC_ASSIGN_OR_RETURN(SecretBytes key, hex_decode_secret(key_text));
-  const auto kind = tls::psk_identity_kind_named(opts.get("psk-kind").value_or("kpsa"));
-  if (!kind) return Error::usage("--psk-kind must be kpsa, maf, kpm or km");
-  const std::string peer_id(opts.get("peer-id").value_or(""));
-  if (config.role == tls::Role::kServer) {
-    auto resolver = std::make_shared<tls::InMemoryPskResolver>(*kind);
-    M2MSEC_TRY(resolver->add(identity, std::move(key), peer_id));
-    config.psk_resolver = std::move(resolver);
-  } else {
-    M2MSEC_TRY(tls::canonical_psk_identity(*kind, identity));
-    config.psk = tls::ClientPsk{std::string(identity), std::move(key)};
-    config.peer_identity = peer_id;
-  }
-  return {};
-}
-
-Result<void> add_certificate(const Options& opts, tls::Config& config) {
-  M2MSEC_ASSIGN_OR_RETURN(const std::string_view chain, opts.required("cert"));
-  M2MSEC_ASSIGN_OR_RETURN(const std::string_view key, opts.required("key"));
-  M2MSEC_ASSIGN_OR_RETURN(const std::string_view ca, opts.required("ca"));
-  M2MSEC_ASSIGN_OR_RETURN(config.certificate, tls::CertificateCredential::load(std::string(chain), std::string(key)));
-  M2MSEC_ASSIGN_OR_RETURN(pki::TrustStore trust,
-                          pki::TrustStore::load(std::string(ca), std::string(opts.get("crl").value_or(""))));
-  const auto flavour = pki::flavour_named(opts.get("peer-flavour").value_or("cse-id"));
-  if (!flavour) return Error::usage("--peer-flavour must be device, node-id, cse-id, ae-id or fqdn");
-  tls::PeerCertificatePolicy policy{std::move(trust), *flavour, std::nullopt};
-  if (const auto peer_id = opts.get("peer-id")) {
-    policy.expected_identifier = std::string(*peer_id);
-    if (config.role == tls::Role::kClient) config.peer_identity = std::string(*peer_id);
-  }
-  config.peer_policy = std::move(policy);
-  return {};
-}
-
-Result<void> add_raw_public_key(const Options& opts, tls::Config& config) {
-  M2MSEC_ASSIGN_OR_RETURN(const std::string_view key, opts.required("key"));
-  M2MSEC_ASSIGN_OR_RETURN(pki::PrivateKey own, pki::PrivateKey::load_pem_file(std::string(key)));
-  tls::RawPublicKeyCredential credential{std::move(own), std::nullopt};
-  if (const auto id = opts.get("peer-key-id")) {
-    M2MSEC_ASSIGN_OR_RETURN(credential.expected_peer, pki::PublicKeyId::parse(*id));
-  }
-  config.raw_public_key = std::move(credential);
-  return {};
-}
-
-Result<tls::Config> config_from(const Options& opts, tls::Role role) {
-  const bool dtls = opts.flag("dtls");
-  const bool tls13 = opts.flag("tls1.3");
-  if (dtls && tls13) return Error::unsupported("DTLS 1.3 is not available: no Debian 12 TLS library implements it");
-  M2MSEC_ASSIGN_OR_RETURN(const tls::CredentialKind kind, credential_kind(opts));
-  if (opts.flag("psk-ke") && !(tls13 && kind == tls::CredentialKind::kPsk)) {
-    return Error::usage("--psk-ke applies to TLS 1.3 PSK associations only");
-  }
-  tls::Config config;
-  config.role = role;
-  config.profile = tls::select_profile(dtls ? tls::Transport::kDtls : tls::Transport::kTls,
-                                       tls13 ? tls::Version::kTls13 : tls::Version::kTls12, kind, opts.flag("psk-ke"));
-  if (role == tls::Role::kClient) config.server_name = std::string(opts.get("sni").value_or(""));
-  switch (kind) {
-    case tls::CredentialKind::kPsk: M2MSEC_TRY(add_psk(opts, config)); break;
-    case tls::CredentialKind::kCertificate: M2MSEC_TRY(add_certificate(opts, config)); break;
-    case tls::CredentialKind::kRawPublicKey: M2MSEC_TRY(add_raw_public_key(opts, config)); break;
-  }
-  return config;
-}
 
 void set_timeout(int fd) {
   const timeval tv{kSocketTimeoutSeconds, 0};
@@ -131,7 +42,7 @@ Result<void> establish(tls::Session& session, const Options& opts) {
   if (progress != tls::Progress::kDone) return Error(Category::kIo, "handshake did not complete");
   std::cout << "peer=" << session.peer().identity << '\n' << "cipher=" << session.cipher_suite() << std::endl;
   if (const auto label = opts.get("export")) {
-    M2MSEC_ASSIGN_OR_RETURN(const std::size_t length, number_option(opts, "export-len", 48));
+    M2MSEC_ASSIGN_OR_RETURN(const std::size_t length, opts.number("export-len", 48));
     M2MSEC_ASSIGN_OR_RETURN(const SecretBytes exported, session.export_keying_material(*label, length));
     std::cout << "export=" << hex_encode(exported.view()) << std::endl;
   }
@@ -160,10 +71,10 @@ Result<std::unique_ptr<tls::Session>> next_session(const tls::Context& context, 
 
 Result<void> serve(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const Options opts, Options::parse(args, kValueOptions, kFlags));
-  M2MSEC_ASSIGN_OR_RETURN(const std::size_t count, number_option(opts, "count", 1));
+  M2MSEC_ASSIGN_OR_RETURN(const std::size_t count, opts.number("count", 1));
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view listen_text, opts.required("listen"));
   M2MSEC_ASSIGN_OR_RETURN(const tls::net::Endpoint at, tls::net::Endpoint::parse(listen_text));
-  M2MSEC_ASSIGN_OR_RETURN(tls::Config config, config_from(opts, tls::Role::kServer));
+  M2MSEC_ASSIGN_OR_RETURN(tls::Config config, tls_config_from(opts, tls::Role::kServer));
   M2MSEC_ASSIGN_OR_RETURN(const auto context, tls::Context::create(std::move(config)));
   const bool dtls = context->config().profile->transport == tls::Transport::kDtls;
   M2MSEC_ASSIGN_OR_RETURN(const tls::net::Socket listener, tls::net::listen(at, dtls));
@@ -194,7 +105,7 @@ Result<void> connect(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view to_text, opts.required("connect"));
   M2MSEC_TRY(opts.required("sni"));
   M2MSEC_ASSIGN_OR_RETURN(const tls::net::Endpoint to, tls::net::Endpoint::parse(to_text));
-  M2MSEC_ASSIGN_OR_RETURN(tls::Config config, config_from(opts, tls::Role::kClient));
+  M2MSEC_ASSIGN_OR_RETURN(tls::Config config, tls_config_from(opts, tls::Role::kClient));
   M2MSEC_ASSIGN_OR_RETURN(const auto context, tls::Context::create(std::move(config)));
   M2MSEC_ASSIGN_OR_RETURN(tls::net::Socket socket,
                           tls::net::connect(to, context->config().profile->transport == tls::Transport::kDtls));

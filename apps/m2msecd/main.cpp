@@ -1,15 +1,223 @@
-// m2msecd: the m2msec server. Its roles (MEF, MAF, KMS, EST, DAS, secure hosting CSE) arrive with their
-// issues. Until then it refuses to start: a security service this build cannot serve must stop
-// start-up rather than run half-configured (fail closed).
+// m2msecd: the m2msec server. Roles are chosen by configuration; this build serves:
+//   est  the MEF's certificate provisioning (TS-0003 V3.18.0 clause 8.3.6.2, RFC 7030) over HTTPS, on a
+//        certificate endpoint (--listen; server FQDN certificate, client certificates optional) and, with
+//        --psk-listen, on a PSK endpoint for PPSK RSPF enrolees (KpmID/Kpm from --enrolees).
+// Options come from --config FILE (lines "name = value", or a bare "name" for a switch; '#' starts a
+// comment) and the command line, which wins. At start one line per endpoint: `listening role=R url=U`.
+// SIGINT/SIGTERM stop it gracefully. A role this build cannot serve stops start-up (fail closed).
+#include <csignal>
+#include <fstream>
 #include <iostream>
-#include <string_view>
+#include <map>
+#include <sstream>
+
+#include "args.h"
+#include "m2msec/core/encoding.h"
+#include "m2msec/est/server.h"
+#include "m2msec/http/server.h"
+#include "m2msec/tls/net.h"
+#include "m2msec/tls/session.h"
+
+namespace m2msec::daemon {
+namespace {
+
+using cli::Options;
+
+const std::vector<std::string_view> kOptions{"config",    "roles",     "listen",        "psk-listen",
+                                             "ca-cert",   "ca-key",    "validity-days", "cert",
+                                             "key",       "client-ca", "client-crl",    "client-flavour",
+                                             "enrolees"};
+
+// The configuration file as arguments, without the options the command line gives itself.
+Result<std::vector<std::string>> file_arguments(const std::string& path, const Options& command_line) {
+  std::ifstream in(path);
+  if (!in) return Error::usage("cannot read " + path);
+  std::vector<std::string> out;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream words(line);
+    std::string name, equals, value, extra;
+    if (!(words >> name)) continue;
+    if ((words >> equals) && (equals != "=" || !(words >> value) || (words >> extra))) {
+      return Error::usage(path + ":" + std::to_string(number) + ": expected 'name = value'");
+    }
+    if (name == "config") return Error::usage(path + ": 'config' cannot be nested");
+    if (command_line.get(name)) continue;
+    out.push_back("--" + name);
+    if (!value.empty()) out.push_back(value);
+  }
+  return out;
+}
+
+Result<Options> load_options(const std::vector<std::string_view>& args) {
+  M2MSEC_ASSIGN_OR_RETURN(Options command_line, Options::parse(args, kOptions));
+  const auto config = command_line.get("config");
+  if (!config) return command_line;
+  M2MSEC_ASSIGN_OR_RETURN(const std::vector<std::string> from_file, file_arguments(std::string(*config), command_line));
+  std::vector<std::string_view> all(args);
+  all.insert(all.end(), from_file.begin(), from_file.end());
+  return Options::parse(all, kOptions);
+}
+
+// --enrolees: one enrolee per line, "<KpmID> <Kpm hex> <flavour>:<identifier>...": the pre-provisioned
+// key and the identities the MEF links to it (8.3.6.2.2). The file holds secrets: keep it 0600.
+struct Enrolees {
+  std::shared_ptr<tls::InMemoryPskResolver> keys = std::make_shared<tls::InMemoryPskResolver>(tls::PskIdentityKind::kKpmId);
+  std::shared_ptr<est::InMemoryEnrolees> identities = std::make_shared<est::InMemoryEnrolees>();
+};
+
+Result<Enrolees> load_enrolees(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error::usage("cannot read " + path);
+  Enrolees out;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const std::string where = path + ":" + std::to_string(number);
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream words(line);
+    std::string kpm_id, kpm_hex, entry;
+    if (!(words >> kpm_id)) continue;
+    if (!(words >> kpm_hex)) return Error::usage(where + ": expected '<KpmID> <Kpm hex> <flavour>:<id>...'");
+    auto kpm = hex_decode_secret(kpm_hex);
+    if (!kpm) return Error::usage(where + ": the Kpm is not hex");
+    pki::Authorisation who;
+    while (words >> entry) {
+      const auto colon = entry.find(':');
+      const auto flavour = colon == std::string::npos ? std::nullopt : pki::flavour_named(entry.substr(0, colon));
+      if (!flavour) return Error::usage(where + ": '" + entry + "' is not <flavour>:<identifier>");
+      who.identities.emplace_back(*flavour, entry.substr(colon + 1));
+    }
+    if (who.identities.empty()) return Error::usage(where + ": no identity for " + kpm_id);
+    if (auto added = out.keys->add(kpm_id, std::move(*kpm)); !added) {
+      return Error::usage(where + ": " + added.error().detail());
+    }
+    out.identities->add(kpm_id, std::move(who));
+  }
+  return out;
+}
+
+struct Running {
+  std::vector<std::unique_ptr<http::Server>> servers;
+};
+
+Result<std::unique_ptr<http::Server>> serve(std::string_view listen, tls::Config config, http::Handler handler,
+                                            std::string_view auth) {
+  M2MSEC_ASSIGN_OR_RETURN(const tls::net::Endpoint at, tls::net::Endpoint::parse(listen));
+  M2MSEC_ASSIGN_OR_RETURN(const auto context, tls::Context::create(std::move(config)));
+  http::ServerOptions options;
+  options.host = at.host;
+  options.port = at.port;
+  options.tls = context;
+  options.handler = std::move(handler);
+  M2MSEC_ASSIGN_OR_RETURN(auto server, http::Server::start(std::move(options)));
+  std::cout << "listening role=est url=" << server->url() << "/.well-known/est auth=" << auth << std::endl;
+  return server;
+}
+
+Result<void> start_est(const Options& opts, Running& running) {
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view listen, opts.required("listen"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view ca_cert, opts.required("ca-cert"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view ca_key, opts.required("ca-key"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view cert, opts.required("cert"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view key, opts.required("key"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::size_t days, opts.number("validity-days", 365));
+  const auto flavour = pki::flavour_named(opts.get("client-flavour").value_or("cse-id"));
+  if (!flavour) return Error::usage("--client-flavour must be device, node-id, cse-id, ae-id or fqdn");
+
+  const auto clock = std::make_shared<SystemClock>();
+  M2MSEC_ASSIGN_OR_RETURN(pki::IssuingCa loaded_ca, pki::IssuingCa::load(std::string(ca_cert), std::string(ca_key), clock,
+                                                                         std::chrono::hours(24) * days));
+  const auto ca = std::make_shared<const pki::IssuingCa>(std::move(loaded_ca));
+
+  // Client certificates: those of this CA (re-provisioning) and of any --client-ca anchors (third-party
+  // EST client certificates for initial provisioning, 8.3.6.2.2), with the CRLs of --client-crl.
+  std::vector<pki::Certificate> anchors{ca->chain().front()};
+  if (const auto extra = opts.get("client-ca")) {
+    M2MSEC_ASSIGN_OR_RETURN(const auto more, pki::Certificate::load_pem_file(std::string(*extra)));
+    anchors.insert(anchors.end(), more.begin(), more.end());
+  }
+  std::vector<pki::Crl> crls;
+  if (const auto crl = opts.get("client-crl")) {
+    M2MSEC_ASSIGN_OR_RETURN(crls, pki::Crl::load_pem_file(std::string(*crl)));
+  }
+
+  est::ServiceOptions service_options{ca, nullptr, *flavour};
+  std::optional<Enrolees> enrolees;
+  if (const auto path = opts.get("enrolees")) {
+    M2MSEC_ASSIGN_OR_RETURN(enrolees, load_enrolees(std::string(*path)));
+    service_options.enrolees = enrolees->identities;
+  }
+  const auto service = std::make_shared<const est::Service>(std::move(service_options));
+  const http::Handler handler = [service](const http::Request& r, const http::Connection& c) {
+    return service->handle(r, c);
+  };
+
+  //= TS-0003 V3.18.0 §8.3.6.2
+  //# TLS server-certificate and client-certificate authentication (RFC 7030 3.3.1, 3.3.2), explicit trust
+  //# anchors only; /cacerts needs no client certificate (RFC 7030 4.1.1).
+  tls::Config cert_config;
+  cert_config.role = tls::Role::kServer;
+  cert_config.profile = tls::find_profile("ts0003-tls12-cert");
+  M2MSEC_ASSIGN_OR_RETURN(cert_config.certificate, tls::CertificateCredential::load(std::string(cert), std::string(key)));
+  tls::PeerCertificatePolicy clients{pki::TrustStore(std::move(anchors), std::move(crls))};
+  clients.flavour = *flavour;
+  clients.client_certificate_optional = true;
+  cert_config.peer_policy = std::move(clients);
+  cert_config.clock = clock;
+  M2MSEC_ASSIGN_OR_RETURN(auto server, serve(listen, std::move(cert_config), handler, "certificate"));
+  running.servers.push_back(std::move(server));
+
+  if (const auto psk_listen = opts.get("psk-listen")) {
+    //= TS-0003 V3.18.0 §8.3.6.2
+    //# PPSK RSPF: certificate-less TLS mutual authentication (RFC 7030 3.3.3) with KpmID/Kpm.
+    if (!enrolees) return Error::usage("--psk-listen needs --enrolees");
+    tls::Config psk_config;
+    psk_config.role = tls::Role::kServer;
+    psk_config.profile = tls::find_profile("ts0003-tls12-psk");
+    psk_config.psk_resolver = enrolees->keys;
+    psk_config.clock = clock;
+    M2MSEC_ASSIGN_OR_RETURN(auto psk_server, serve(*psk_listen, std::move(psk_config), handler, "psk"));
+    running.servers.push_back(std::move(psk_server));
+  }
+  return {};
+}
+
+Result<void> run(const std::vector<std::string_view>& args) {
+  M2MSEC_ASSIGN_OR_RETURN(const Options opts, load_options(args));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view roles, opts.required("roles"));
+  if (roles != "est") {
+    return Error::unsupported("role(s) '" + std::string(roles) + "': this build serves only 'est' (see README.md, Status)");
+  }
+  // The signals are taken by sigwait below, in this thread only: block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Running running;
+  M2MSEC_TRY(start_est(opts, running));
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  for (auto& server : running.servers) server->stop();
+  std::cout << "stopped signal=" << signal_number << std::endl;
+  return {};
+}
+
+}  // namespace
+}  // namespace m2msec::daemon
 
 int main(int argc, char** argv) {
-  const std::string_view arg = argc > 1 ? argv[1] : "";
-  if (arg == "--version") {
+  std::signal(SIGPIPE, SIG_IGN);
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.size() == 1 && args[0] == "--version") {
     std::cout << "m2msecd 0.1.0\n";
     return 0;
   }
-  std::cerr << "m2msecd: no server role is available in this build yet; see README.md (Status)\n";
-  return 2;
+  if (auto result = m2msec::daemon::run(args); !result) {
+    std::cerr << "m2msecd: " << result.error().detail() << '\n';
+    return result.error().category() == m2msec::Category::kUsage ? 2 : 1;
+  }
+  return 0;
 }

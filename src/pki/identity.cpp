@@ -149,6 +149,13 @@ std::string_view flavour_name(Flavour f) {
   return "unknown";
 }
 
+std::optional<NiSuite> ni_suite_named(std::string_view name) {
+  for (const SuiteRow& row : kSuites) {
+    if (row.name == name) return row.suite;
+  }
+  return std::nullopt;
+}
+
 std::optional<Flavour> flavour_named(std::string_view name) {
   for (const FlavourRow& row : kFlavours) {
     if (row.name == name) return row.flavour;

@@ -49,6 +49,8 @@ Result<std::string> bound_identity(const Certificate& cert, Flavour flavour);
 
 // RFC 6920 public key identifier over the DER SubjectPublicKeyInfo, hash suites of TS-0003 10.1.2.
 enum class NiSuite { kSha256, kSha256_128, kSha256_120 };
+// "sha-256", "sha-256-128", "sha-256-120" (RFC 6920 hash name registry); nullopt for any other name.
+std::optional<NiSuite> ni_suite_named(std::string_view name);
 
 class PublicKeyId {
  public:

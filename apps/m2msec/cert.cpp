@@ -1,0 +1,194 @@
+// `m2msec cert request|enroll|verify`: certificates for oneM2M identities (TS-0003 V3.18.0 clauses 10.1,
+// 8.1.2, 8.3.6.2). A verification prints one line per certificate, `ok identity=<id> cert=<file>` or
+// `fail cert=<file> alert=<n|none> reason=<detail>`, and exits non-zero when any fails.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "args.h"
+#include "commands.h"
+#include "credentials.h"
+#include "m2msec/est/client.h"
+#include "m2msec/http/client.h"
+#include "m2msec/pki/csr.h"
+#include "m2msec/pki/identity.h"
+#include "m2msec/pki/profile.h"
+#include "m2msec/pki/validate.h"
+
+namespace m2msec::cli {
+namespace {
+
+// The flavour an identifier is written in: an Absolute AE-ID starts with "//" (TS-0001 7.2), anything
+// else is taken as a CSE-ID's public domain name. --flavour says otherwise.
+Result<pki::Flavour> flavour_of(const Options& opts, std::string_view id) {
+  if (const auto named = opts.get("flavour")) {
+    const auto flavour = pki::flavour_named(*named);
+    if (!flavour) return Error::usage("--flavour must be device, node-id, cse-id, ae-id or fqdn");
+    return *flavour;
+  }
+  return id.substr(0, 2) == "//" ? pki::Flavour::kAeId : pki::Flavour::kCseId;
+}
+
+// The flavour of a certificate's identity: --flavour, else the first of ae-id, cse-id, node-id, device
+// whose subjectAltName form the certificate carries.
+Result<pki::Flavour> flavour_of(const Options& opts, const pki::Certificate& cert) {
+  if (opts.get("flavour")) return flavour_of(opts, std::string_view{});
+  for (const pki::Flavour f : {pki::Flavour::kAeId, pki::Flavour::kCseId, pki::Flavour::kNodeId, pki::Flavour::kDevice}) {
+    if (!pki::identifiers(cert, f).empty()) return f;
+  }
+  return Error(Category::kAuth, "the certificate carries no oneM2M identifier").with_tls_alert(42);
+}
+
+Result<std::string> read_file(std::string_view path) {
+  std::ifstream in{std::string(path), std::ios::binary};
+  if (!in) return Error::usage("cannot read " + std::string(path));
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Writes a new file; a private key is readable by its owner only, and never replaces an existing file.
+Result<void> write_file(std::string_view path, std::string_view text, bool secret = false) {
+  const int flags = O_WRONLY | O_CREAT | (secret ? O_EXCL : O_TRUNC);
+  const int fd = ::open(std::string(path).c_str(), flags, secret ? 0600 : 0644);
+  if (fd < 0) return Error::usage("cannot create " + std::string(path) + (secret ? " (it must not exist yet)" : ""));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok) return Error(Category::kIo, "cannot write " + std::string(path));
+  return {};
+}
+
+std::string pem_of(const std::vector<pki::Certificate>& certs) {
+  std::string out;
+  for (const pki::Certificate& c : certs) out += c.pem();
+  return out;
+}
+
+Result<void> request(const std::vector<std::string_view>& args) {
+  M2MSEC_ASSIGN_OR_RETURN(const Options opts, Options::parse(args, {"id", "key", "csr", "flavour", "challenge-password"}));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view id, opts.required("id"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view key_path, opts.required("key"));
+  M2MSEC_ASSIGN_OR_RETURN(const pki::Flavour flavour, flavour_of(opts, id));
+  M2MSEC_ASSIGN_OR_RETURN(const pki::PrivateKey key, pki::PrivateKey::generate_p256());
+  M2MSEC_ASSIGN_OR_RETURN(const pki::Csr csr,
+                          pki::Csr::create(key, flavour, id, opts.get("challenge-password").value_or("")));
+  M2MSEC_TRY(write_file(key_path, key.pem(), /*secret=*/true));
+  if (const auto csr_path = opts.get("csr")) return write_file(*csr_path, csr.pem());
+  std::cout << csr.pem() << std::flush;
+  return {};
+}
+
+Result<void> enroll(const std::vector<std::string_view>& args) {
+  M2MSEC_ASSIGN_OR_RETURN(const Options opts,
+                          Options::parse(args, credential_options({"est", "csr", "out", "cacerts-out"}),
+                                         credential_flags({"reenroll"})));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view base, opts.required("est"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view csr_path, opts.required("csr"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view out_path, opts.required("out"));
+  M2MSEC_ASSIGN_OR_RETURN(const http::Url url, http::Url::parse(base));
+  // PPSK RSPF authenticates with KpmID/Kpm; certificate RSPF checks the MEF's FQDN certificate (8.3.6.2.2).
+  M2MSEC_ASSIGN_OR_RETURN(tls::Config config, tls_config_from(opts, tls::Role::kClient, {"kpm", "fqdn"}));
+  if (config.server_name.empty()) config.server_name = url.host;
+  M2MSEC_ASSIGN_OR_RETURN(const auto context, tls::Context::create(std::move(config)));
+  M2MSEC_ASSIGN_OR_RETURN(const est::Client client, est::Client::create(base, context));
+
+  M2MSEC_ASSIGN_OR_RETURN(const std::string csr_text, read_file(csr_path));
+  M2MSEC_ASSIGN_OR_RETURN(const pki::Csr csr, pki::Csr::from_pem(csr_text));
+  if (const auto cacerts_path = opts.get("cacerts-out")) {
+    M2MSEC_ASSIGN_OR_RETURN(const auto ca, client.ca_certificates());
+    M2MSEC_TRY(write_file(*cacerts_path, pem_of(ca)));
+  }
+  M2MSEC_ASSIGN_OR_RETURN(const auto issued, client.enroll(csr, opts.flag("reenroll")));
+  M2MSEC_TRY(write_file(out_path, pem_of(issued)));
+  M2MSEC_ASSIGN_OR_RETURN(const pki::Flavour flavour, flavour_of(opts, issued.front()));
+  std::cout << "issued identity=" << pki::identifiers(issued.front(), flavour).front() << std::endl;
+  return {};
+}
+
+// One certificate file (leaf first, then any intermediates): path validation, the 10.1.1 profile, and
+// the identity it binds to.
+Result<std::string> verify_one(const Options& opts, const pki::TrustStore& trust,
+                               const std::vector<pki::Certificate>& untrusted, const std::string& path) {
+  M2MSEC_ASSIGN_OR_RETURN(std::vector<pki::Certificate> chain, pki::Certificate::load_pem_file(path));
+  const pki::Certificate leaf = chain.front();
+  chain.erase(chain.begin());
+  chain.insert(chain.end(), untrusted.begin(), untrusted.end());
+  M2MSEC_TRY(pki::validate_path(leaf, chain, trust, SystemClock().now()));
+  M2MSEC_ASSIGN_OR_RETURN(const pki::Flavour flavour, flavour_of(opts, leaf));
+  M2MSEC_TRY(pki::check_profile(leaf, flavour));
+  if (const auto id = opts.get("id"); id && !pki::matches(leaf, flavour, *id)) {
+    return Error(Category::kAuth, "the certificate does not carry the " + std::string(pki::flavour_name(flavour)) +
+                                      " " + std::string(*id))
+        .with_tls_alert(42);
+  }
+  return pki::bound_identity(leaf, flavour);
+}
+
+Result<void> verify(const std::vector<std::string_view>& args) {
+  M2MSEC_ASSIGN_OR_RETURN(const Options opts,
+                          Options::parse(args, {"ca", "crl", "untrusted", "flavour", "id"}, {}, /*positional=*/true));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view ca, opts.required("ca"));
+  if (opts.positional().empty()) return Error::usage("name at least one certificate file");
+  M2MSEC_ASSIGN_OR_RETURN(const pki::TrustStore trust,
+                          pki::TrustStore::load(std::string(ca), std::string(opts.get("crl").value_or(""))));
+  std::vector<pki::Certificate> untrusted;
+  if (const auto path = opts.get("untrusted")) {
+    M2MSEC_ASSIGN_OR_RETURN(untrusted, pki::Certificate::load_pem_file(std::string(*path)));
+  }
+  std::size_t failed = 0;
+  for (const std::string& path : opts.positional()) {
+    const auto identity = verify_one(opts, trust, untrusted, path);
+    if (identity) {
+      std::cout << "ok identity=" << *identity << " cert=" << path << '\n';
+      continue;
+    }
+    ++failed;
+    const auto alert = identity.error().tls_alert();
+    std::cout << "fail cert=" << path << " alert=" << (alert ? std::to_string(*alert) : "none")
+              << " reason=" << identity.error().detail() << '\n';
+  }
+  std::cout.flush();
+  if (failed != 0) return Error(Category::kAuth, std::to_string(failed) + " certificate(s) failed verification");
+  return {};
+}
+
+// RFC 6920 public key identifiers (TS-0003 10.1.2) both ways: the identifier of the key in a PEM file (a
+// certificate or a private key), or whether that key matches a given identifier.
+Result<void> ni(const std::vector<std::string_view>& args) {
+  M2MSEC_ASSIGN_OR_RETURN(const Options opts, Options::parse(args, {"suite", "match"}, {}, /*positional=*/true));
+  if (opts.positional().size() != 1) return Error::usage("name one PEM file (a certificate or a private key)");
+  const std::string& path = opts.positional().front();
+  Bytes spki;
+  if (auto certs = pki::Certificate::load_pem_file(path)) {
+    spki = certs->front().spki_der();
+  } else {
+    M2MSEC_ASSIGN_OR_RETURN(const pki::PrivateKey key, pki::PrivateKey::load_pem_file(path));
+    spki = key.spki_der();
+  }
+  if (const auto match = opts.get("match")) {
+    M2MSEC_ASSIGN_OR_RETURN(const pki::PublicKeyId expected, pki::PublicKeyId::parse(*match));
+    if (!expected.matches(spki)) return Error(Category::kAuth, "the key does not match " + std::string(*match));
+    std::cout << "match" << std::endl;
+    return {};
+  }
+  const auto suite = pki::ni_suite_named(opts.get("suite").value_or("sha-256"));
+  if (!suite) return Error::usage("--suite must be sha-256, sha-256-128 or sha-256-120");
+  std::cout << pki::PublicKeyId::of(spki, *suite).to_string() << std::endl;
+  return {};
+}
+
+}  // namespace
+
+Result<void> run_cert(const std::vector<std::string_view>& args) {
+  if (args.empty()) return Error::usage("cert needs 'request', 'enroll', 'verify' or 'ni'");
+  const std::vector<std::string_view> rest(args.begin() + 1, args.end());
+  if (args[0] == "request") return request(rest);
+  if (args[0] == "enroll") return enroll(rest);
+  if (args[0] == "verify") return verify(rest);
+  if (args[0] == "ni") return ni(rest);
+  return Error::usage("unknown cert command '" + std::string(args[0]) + "'");
+}
+
+}  // namespace m2msec::cli
