@@ -16,6 +16,7 @@
 #include "m2msec/http/client.h"
 #include "m2msec/pki/csr.h"
 #include "m2msec/pki/identity.h"
+#include "m2msec/pki/ocsp.h"
 #include "m2msec/pki/profile.h"
 #include "m2msec/pki/validate.h"
 
@@ -107,15 +108,39 @@ Result<void> enroll(const std::vector<std::string_view>& args) {
   return {};
 }
 
-// One certificate file (leaf first, then any intermediates): path validation, the 10.1.1 profile, and
-// the identity it binds to.
+// RFC 6960 Appendix A: the leaf's status from the OCSP responder its authorityInfoAccess names, over
+// plain HTTP (a POST of the DER request).
+Result<void> check_status_by_ocsp(const pki::Certificate& leaf, const std::vector<pki::Certificate>& chain,
+                                  const pki::TrustStore& trust, Clock::TimePoint at) {
+  std::vector<pki::Certificate> candidates(chain);
+  candidates.insert(candidates.end(), trust.anchors().begin(), trust.anchors().end());
+  const auto issuer = pki::find_issuer(leaf, candidates);
+  if (!issuer) return Error(Category::kAuth, "OCSP: the issuer is not at hand").with_tls_alert(48);
+  M2MSEC_ASSIGN_OR_RETURN(const std::string responder, pki::ocsp_responder_url(leaf));
+  M2MSEC_ASSIGN_OR_RETURN(const http::Url url, http::Url::parse(responder));
+  M2MSEC_ASSIGN_OR_RETURN(const pki::OcspRequest request, pki::ocsp_request(leaf, *issuer));
+  http::Request post{"POST", url.target, {{"Content-Type", "application/ocsp-request"}},
+                     std::string(request.der.begin(), request.der.end())};
+  M2MSEC_ASSIGN_OR_RETURN(const http::Response response, http::send(url, std::move(post), nullptr));
+  if (response.status != 200) {
+    return Error(Category::kAuth, "OCSP responder answered HTTP " + std::to_string(response.status)).with_tls_alert(113);
+  }
+  M2MSEC_ASSIGN_OR_RETURN(const pki::CertStatus status,
+                          pki::check_ocsp_response(as_bytes(response.body), leaf, *issuer, trust, at, request.nonce));
+  return pki::require_good(status);
+}
+
+// One certificate file (leaf first, then any intermediates): path validation, the status by OCSP when asked,
+// the 10.1.1 profile, and the identity it binds to.
 Result<std::string> verify_one(const Options& opts, const pki::TrustStore& trust,
                                const std::vector<pki::Certificate>& untrusted, const std::string& path) {
   M2MSEC_ASSIGN_OR_RETURN(std::vector<pki::Certificate> chain, pki::Certificate::load_pem_file(path));
   const pki::Certificate leaf = chain.front();
   chain.erase(chain.begin());
   chain.insert(chain.end(), untrusted.begin(), untrusted.end());
-  M2MSEC_TRY(pki::validate_path(leaf, chain, trust, SystemClock().now()));
+  const Clock::TimePoint now = SystemClock().now();
+  M2MSEC_TRY(pki::validate_path(leaf, chain, trust, now));
+  if (opts.flag("ocsp")) M2MSEC_TRY(check_status_by_ocsp(leaf, chain, trust, now));
   M2MSEC_ASSIGN_OR_RETURN(const pki::Flavour flavour, flavour_of(opts, leaf));
   M2MSEC_TRY(pki::check_profile(leaf, flavour));
   if (const auto id = opts.get("id"); id && !pki::matches(leaf, flavour, *id)) {
@@ -128,7 +153,7 @@ Result<std::string> verify_one(const Options& opts, const pki::TrustStore& trust
 
 Result<void> verify(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const Options opts,
-                          Options::parse(args, {"ca", "crl", "untrusted", "flavour", "id"}, {}, /*positional=*/true));
+                          Options::parse(args, {"ca", "crl", "untrusted", "flavour", "id"}, {"ocsp"}, /*positional=*/true));
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view ca, opts.required("ca"));
   if (opts.positional().empty()) return Error::usage("name at least one certificate file");
   M2MSEC_ASSIGN_OR_RETURN(const pki::TrustStore trust,

@@ -28,7 +28,7 @@ constexpr std::string_view kUsage =
     "               [--challenge-password TEXT]   (a new P-256 key and a TS-0003 10.1.4 CSR)\n"
     "  cert enroll  --est https://MEF[:PORT] --csr CSR.pem --out CERT_OUT [--reenroll] [--cacerts-out FILE]\n"
     "               [--sni NAME] CREDENTIAL   (PSK: --psk-kind defaults to kpm; certificates: --peer-flavour fqdn)\n"
-    "  cert verify  --ca ANCHORS.pem [--crl CRL.pem] [--untrusted CHAIN.pem] [--flavour F] [--id ID] CERT.pem...\n"
+    "  cert verify  --ca ANCHORS.pem [--crl CRL.pem] [--ocsp] [--untrusted CHAIN.pem] [--flavour F] [--id ID] CERT.pem...\n"
     "  cert ni      PEM [--suite sha-256|sha-256-128|sha-256-120] | PEM --match ni:///...   (RFC 6920 key ids)\n";
 
 }  // namespace

@@ -8,12 +8,14 @@ Prints 'N passed, N failed' and exits non-zero on any failure.
 import base64
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTPKI = os.path.join(HERE, "..", "support", "testpki.py")
+OCSP_RESPONDER = os.path.join(HERE, "..", "support", "ocsp_responder.py")
 SUITES = {"sha-256": 32, "sha-256-128": 16, "sha-256-120": 15}
 
 results = {"passed": 0, "failed": 0}
@@ -39,6 +41,45 @@ def spki_of(path, is_cert):
         pem = run(["openssl", "x509", "-in", path, "-noout", "-pubkey"]).stdout
         return subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pem, capture_output=True).stdout
     return run(["openssl", "pkey", "-in", path, "-pubout", "-outform", "DER"]).stdout
+
+
+def ocsp_cases(m2msec, work, f):
+    """cert verify --ocsp against `openssl ocsp` answering on loopback (tests/support/ocsp_responder.py)."""
+    responder = subprocess.Popen([sys.executable, OCSP_RESPONDER, "--", "-index", os.path.join(work, "index.txt"),
+                                  "-CA", f("int.pem"), "-rsigner", f("int.pem"), "-rkey", f("int.key"), "-ndays", "1"],
+                                 stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(re.match(r"ACCEPT 127\.0\.0\.1:(\d+)", responder.stdout.readline()).group(1))
+        # A leaf of the test PKI's intermediate that names the responder (authorityInfoAccess).
+        ext = os.path.join(work, "ocsp.ext")
+        with open(ext, "w") as e:
+            e.write("basicConstraints = critical, CA:false\nkeyUsage = critical, digitalSignature\n"
+                    "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid:always\n"
+                    "subjectAltName = DNS:ocsp-cse.m2m.example.com\n"
+                    "authorityInfoAccess = OCSP;URI:http://127.0.0.1:%d/\n" % port)
+        key, csr, leaf = (os.path.join(work, n) for n in ("ocsp.key", "ocsp.csr", "ocsp.pem"))
+        assert run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-noenc",
+                    "-keyout", key, "-subj", "/CN=ocsp leaf", "-out", csr]).returncode == 0
+        assert run(["openssl", "x509", "-req", "-in", csr, "-CA", f("int.pem"), "-CAkey", f("int.key"),
+                    "-set_serial", "0x1234abcd", "-days", "30", "-sha256", "-extfile", ext, "-out", leaf]).returncode == 0
+        base = [m2msec, "cert", "verify", "--ocsp", "--ca", f("root.pem"), "--untrusted", f("int.pem"), leaf]
+        for status, want in (("V", "ok identity=ocsp-cse.m2m.example.com"), ("R", "fail"), (None, "fail")):
+            with open(os.path.join(work, "index.txt"), "w") as index:
+                if status == "V":
+                    index.write("V\t351231000000Z\t\t1234ABCD\tunknown\t/CN=ocsp leaf\n")
+                elif status == "R":
+                    index.write("R\t351231000000Z\t240101000000Z\t1234ABCD\tunknown\t/CN=ocsp leaf\n")
+            out = run(base)
+            line = out.stdout.decode().strip()
+            alert = {"R": "alert=44", None: "alert=113"}.get(status, "")
+            check("verify --ocsp, responder says %s" % {"V": "good", "R": "revoked", None: "unknown"}[status],
+                  line.startswith(want) and alert in line and (out.returncode == 0) == (status == "V"), line)
+        out = run([m2msec, "cert", "verify", "--ocsp", "--ca", f("root.pem"), "--untrusted", f("int.pem"), f("server.pem")])
+        check("verify --ocsp, no responder named: fails", out.returncode != 0 and out.stdout.decode().startswith("fail"),
+              out.stdout.decode())
+    finally:
+        responder.kill()
+        responder.wait()
 
 
 def main():
@@ -97,6 +138,8 @@ def main():
         check("verify: one line per certificate, non-zero exit when one fails",
               out.returncode != 0 and len(lines) == 2 and lines[0].startswith("ok ") and lines[1].startswith("fail "),
               out.stdout.decode())
+
+        ocsp_cases(m2msec, work, f)
 
         # cert request: a new P-256 key (0600, never overwriting) and a 10.1.4 CSR that openssl verifies.
         for ident, san in (("//m2m.example.com/CSE1/Cae3", "URI:onem2m://m2m.example.com/CSE1/Cae3"),

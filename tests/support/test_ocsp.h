@@ -87,17 +87,20 @@ class OcspResponder {
     return {};
   }
 
-  // `openssl ocsp` listening for HTTP POSTs (RFC 6960 Appendix A) on a port it picks, answering `requests`
-  // requests; the port it listens on.
+  // An OCSP responder listening on loopback for HTTP POSTs (RFC 6960 Appendix A) on a port it picks,
+  // answering `requests` requests; the port it listens on.
   std::optional<std::uint16_t> serve_http(int requests, const std::string& signer = "responder") {
     const std::string log = file("http.log");
-    if (!run("(timeout 60 openssl ocsp -index " + file("index.txt") + " -CA " + m_pki.file("int.pem") +
-             signer_args(signer) + " -port 0 -nrequest " + std::to_string(requests) + " -ndays 1 >" + log +
-             " 2>&1 & echo $! > " + file("http.pid") + ")")) {
+    // `openssl ocsp -port` would listen on every interface: tests/support/ocsp_responder.py listens on
+    // loopback and has `openssl ocsp` answer each request.
+    const std::string front = std::string(M2MSEC_SOURCE_DIR) + "/tests/support/ocsp_responder.py";
+    if (!run("(timeout 60 " + std::string(M2MSEC_PYTHON3) + " " + front + " --nrequest " + std::to_string(requests) +
+             " -- -index " + file("index.txt") + " -CA " + m_pki.file("int.pem") + signer_args(signer) +
+             " -ndays 1 >" + log + " 2>&1 & echo $! > " + file("http.pid") + ")")) {
       return std::nullopt;
     }
     m_pid = std::stoi(m2msec::test::read_file(file("http.pid")));
-    // It prints "ACCEPT [::]:<port> PID=<pid>" once it listens.
+    // It prints "ACCEPT 127.0.0.1:<port> PID=<pid>" once it listens.
     for (int attempt = 0; attempt < 100; ++attempt) {
       const std::string text = m2msec::test::read_file(log);
       const auto at = text.find("ACCEPT ");
