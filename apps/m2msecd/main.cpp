@@ -1,7 +1,8 @@
 // m2msecd: the m2msec server. Roles are chosen by configuration; this build serves:
 //   est  the MEF's certificate provisioning (TS-0003 V3.18.0 clause 8.3.6.2, RFC 7030) over HTTPS, on a
 //        certificate endpoint (--listen; server FQDN certificate, client certificates optional) and, with
-//        --psk-listen, on a PSK endpoint for PPSK RSPF enrolees (KpmID/Kpm from --enrolees).
+//        --psk-listen, on a PSK endpoint for PPSK RSPF enrolees (KpmID/Kpm from --enrolees); with
+//        --require-pop-linking every CSR must carry the association's channel binding (RFC 7030 3.5).
 // Options come from --config FILE (lines "name = value", or a bare "name" for a switch; '#' starts a
 // comment) and the command line, which wins. At start one line per endpoint: `listening role=R url=U`.
 // SIGINT/SIGTERM stop it gracefully. A role this build cannot serve stops start-up (fail closed).
@@ -27,6 +28,7 @@ const std::vector<std::string_view> kOptions{"config",    "roles",     "listen",
                                              "ca-cert",   "ca-key",    "validity-days", "cert",
                                              "key",       "client-ca", "client-crl",    "client-flavour",
                                              "enrolees"};
+const std::vector<std::string_view> kFlags{"require-pop-linking"};
 
 // The configuration file as arguments, without the options the command line gives itself.
 Result<std::vector<std::string>> file_arguments(const std::string& path, const Options& command_line) {
@@ -43,7 +45,7 @@ Result<std::vector<std::string>> file_arguments(const std::string& path, const O
       return Error::usage(path + ":" + std::to_string(number) + ": expected 'name = value'");
     }
     if (name == "config") return Error::usage(path + ": 'config' cannot be nested");
-    if (command_line.get(name)) continue;
+    if (command_line.get(name) || command_line.flag(name)) continue;
     out.push_back("--" + name);
     if (!value.empty()) out.push_back(value);
   }
@@ -51,13 +53,13 @@ Result<std::vector<std::string>> file_arguments(const std::string& path, const O
 }
 
 Result<Options> load_options(const std::vector<std::string_view>& args) {
-  M2MSEC_ASSIGN_OR_RETURN(Options command_line, Options::parse(args, kOptions));
+  M2MSEC_ASSIGN_OR_RETURN(Options command_line, Options::parse(args, kOptions, kFlags));
   const auto config = command_line.get("config");
   if (!config) return command_line;
   M2MSEC_ASSIGN_OR_RETURN(const std::vector<std::string> from_file, file_arguments(std::string(*config), command_line));
   std::vector<std::string_view> all(args);
   all.insert(all.end(), from_file.begin(), from_file.end());
-  return Options::parse(all, kOptions);
+  return Options::parse(all, kOptions, kFlags);
 }
 
 // --enrolees: one enrolee per line, "<KpmID> <Kpm hex> <flavour>:<identifier>...": the pre-provisioned
@@ -142,7 +144,7 @@ Result<void> start_est(const Options& opts, Running& running) {
     M2MSEC_ASSIGN_OR_RETURN(crls, pki::Crl::load_pem_file(std::string(*crl)));
   }
 
-  est::ServiceOptions service_options{ca, nullptr, *flavour};
+  est::ServiceOptions service_options{ca, nullptr, *flavour, opts.flag("require-pop-linking")};
   std::optional<Enrolees> enrolees;
   if (const auto path = opts.get("enrolees")) {
     M2MSEC_ASSIGN_OR_RETURN(enrolees, load_enrolees(std::string(*path)));

@@ -138,6 +138,19 @@ class GnutlsSession final : public Session {
     return out;
   }
 
+  Result<Bytes> channel_binding() const override {
+    if (m_state != State::kEstablished) return Error::usage("no channel binding before the handshake completes");
+    // Computed by GnuTLS: tls-exporter on TLS 1.3 (RFC 9266 2), tls-unique on (D)TLS 1.2 (RFC 5929 3.1).
+    const gnutls_channel_binding_t type =
+        version() == Version::kTls13 ? GNUTLS_CB_TLS_EXPORTER : GNUTLS_CB_TLS_UNIQUE;
+    gnutls_datum_t cb{};
+    const int rc = gnutls_session_channel_binding(m_session.get(), type, &cb);
+    if (rc < 0) return Error::crypto(std::string("channel binding: ") + gnutls_strerror(rc));
+    Bytes out(cb.data, cb.data + cb.size);
+    gnutls_free(cb.data);
+    return out;
+  }
+
   Result<std::size_t> write(ByteView data) override {
     if (m_state != State::kEstablished) return Error::usage("no established association");
     const bool dtls = m_shared->config.profile->transport == Transport::kDtls;
@@ -270,16 +283,19 @@ class GnutlsSession final : public Session {
   }
 
   // Waits until the socket is ready in the direction GnuTLS last needed. A blocking socket gets here too:
-  // GnuTLS answers E_AGAIN when it consumed a post-handshake message (a TLS 1.3 NewSessionTicket) and has
-  // no data yet; its wait is bounded by the socket's own receive timeout.
+  // when its SO_RCVTIMEO / SO_SNDTIMEO expired, and when GnuTLS consumed a post-handshake message (a TLS
+  // 1.3 NewSessionTicket) and has no data yet; the wait is bounded by that timeout of the socket.
   Result<void> wait_io() {
-    if (!wait_io(m_nonblocking ? -1 : receive_timeout_ms())) return Error(Category::kIo, "the socket timed out");
+    const bool sending = gnutls_record_get_direction(m_session.get()) == 1;
+    if (!wait_io(m_nonblocking ? -1 : socket_timeout_ms(sending ? SO_SNDTIMEO : SO_RCVTIMEO))) {
+      return Error(Category::kIo, std::string(sending ? "write" : "read") + ": timed out (the socket's timeout expired)");
+    }
     return {};
   }
-  int receive_timeout_ms() const {
+  int socket_timeout_ms(int option) const {
     timeval tv{};
     socklen_t length = sizeof tv;
-    if (getsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &length) != 0 || (tv.tv_sec == 0 && tv.tv_usec == 0)) return -1;
+    if (getsockopt(m_fd, SOL_SOCKET, option, &tv, &length) != 0 || (tv.tv_sec == 0 && tv.tv_usec == 0)) return -1;
     return static_cast<int>(tv.tv_sec * 1000 + tv.tv_usec / 1000);
   }
   bool wait_io(int timeout_ms) {

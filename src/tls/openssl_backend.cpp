@@ -33,6 +33,8 @@ constexpr std::uint8_t kBadCertificateStatusResponse = 113;
 constexpr std::uint8_t kInternalError = 80;
 constexpr int kExtendedMasterSecretExt = 23;  // RFC 7627
 constexpr int kServerNameExt = 0;             // RFC 6066
+constexpr std::string_view kTlsExporterLabel = "EXPORTER-Channel-Binding";  // RFC 9266
+constexpr std::size_t kTlsExporterLength = 32;
 
 struct SslCtxFree {
   void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
@@ -173,6 +175,7 @@ class OpensslSession final : public Session {
     return SSL_version(m_ssl.get()) == TLS1_3_VERSION ? Version::kTls13 : Version::kTls12;
   }
   Result<SecretBytes> export_keying_material(std::string_view label, std::size_t length) const override;
+  Result<Bytes> channel_binding() const override;
   Result<std::size_t> write(ByteView data) override;
   Result<std::size_t> read(std::span<std::uint8_t> out) override;
   void close() override {
@@ -182,7 +185,7 @@ class OpensslSession final : public Session {
   SSL* ssl() const { return m_ssl.get(); }
 
  private:
-  bool blocking_dtls() const;
+  bool blocking() const;
   Error failure(int ret, std::string_view during);
   Result<void> finish_handshake();
 
@@ -658,10 +661,13 @@ Error OpensslSession::failure(int ret, std::string_view during) {
   const int reason = ERR_GET_REASON(ERR_peek_last_error());
   const bool eof = code == SSL_ERROR_SYSCALL || reason == SSL_R_UNEXPECTED_EOF_WHILE_READING;
   const bool timed_out = reason == SSL_R_READ_TIMEOUT_EXPIRED;
+  // The socket returned EAGAIN: a blocking one's SO_RCVTIMEO / SO_SNDTIMEO expired.
+  const bool would_block = code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE;
   Connection& c = *m_connection;
   std::string detail(during);
   if (c.failure) detail += ": " + c.failure->detail();
   if (timed_out) detail += ": the DTLS handshake timed out (DTLS does not answer a wrong key)";
+  if (would_block) detail += blocking() ? ": timed out (the socket's timeout expired)" : ": the socket is not ready";
   if (eof) detail += ": the peer closed the transport without close_notify";
   detail = crypto::with_openssl_errors(detail);
   std::optional<std::uint8_t> alert = c.alert_sent ? c.alert_sent : c.alert_received;
@@ -669,13 +675,12 @@ Error OpensslSession::failure(int ret, std::string_view during) {
   Category category = Category::kProtocol;
   if (c.failure) category = c.failure->category();
   if (alert && is_authentication_alert(*alert)) category = Category::kAuth;
-  if ((eof || timed_out) && !c.alert_received) category = Category::kIo;
+  if ((eof || timed_out || would_block) && !c.alert_received) category = Category::kIo;
   Error error(category, std::move(detail));
   return alert ? std::move(error).with_tls_alert(*alert) : error;
 }
 
-bool OpensslSession::blocking_dtls() const {
-  if (!SSL_is_dtls(m_ssl.get())) return false;
+bool OpensslSession::blocking() const {
   const int flags = ::fcntl(SSL_get_fd(m_ssl.get()), F_GETFL);
   return flags >= 0 && (flags & O_NONBLOCK) == 0;
 }
@@ -696,7 +701,7 @@ Result<Progress> OpensslSession::handshake() {
     const int code = SSL_get_error(m_ssl.get(), ret);
     // On a blocking DTLS socket a read returns when the retransmission timer fires: retransmit and wait
     // again, until the deadline.
-    if (code == SSL_ERROR_WANT_READ && blocking_dtls()) {
+    if (code == SSL_ERROR_WANT_READ && SSL_is_dtls(m_ssl.get()) && blocking()) {
       if (std::chrono::steady_clock::now() >= deadline) {
         return Error(Category::kIo, "the DTLS handshake timed out (a wrong key is not answered in DTLS)");
       }
@@ -743,6 +748,29 @@ Result<SecretBytes> OpensslSession::export_keying_material(std::string_view labe
     return backend_error("SSL_export_keying_material");
   }
   return out;
+}
+
+Result<Bytes> OpensslSession::channel_binding() const {
+  if (!m_established) return Error::usage("no channel binding before the handshake completes");
+  if (version() == Version::kTls13) {
+    Bytes out(kTlsExporterLength);
+    //= RFC 9266 §2
+    //# tls-exporter: 32 octets of the exporter with the label "EXPORTER-Channel-Binding" and an empty context.
+    if (SSL_export_keying_material(m_ssl.get(), out.data(), out.size(), kTlsExporterLabel.data(),
+                                   kTlsExporterLabel.size(), nullptr, 0, 1) != 1) {
+      return backend_error("SSL_export_keying_material (tls-exporter)");
+    }
+    return out;
+  }
+  //= RFC 5929 §3.1
+  //# tls-unique: the first Finished message of the most recent handshake. Every handshake here is a full
+  //# one (no resumption, no renegotiation), so it is the client's: sent at a client, received at a server.
+  std::array<std::uint8_t, EVP_MAX_MD_SIZE> finished{};
+  const std::size_t length = m_context->config().role == Role::kClient
+                                 ? SSL_get_finished(m_ssl.get(), finished.data(), finished.size())
+                                 : SSL_get_peer_finished(m_ssl.get(), finished.data(), finished.size());
+  if (length == 0 || length > finished.size()) return Error::internal("no Finished message for tls-unique");
+  return Bytes(finished.begin(), finished.begin() + static_cast<std::ptrdiff_t>(length));
 }
 
 Result<std::size_t> OpensslSession::write(ByteView data) {

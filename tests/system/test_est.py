@@ -13,6 +13,8 @@ import base64
 import os
 import re
 import secrets
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -57,13 +59,17 @@ class Pki:
         return os.path.join(self.path, name)
 
 
-def openssl_csr(pki, work, name, san, key_type=("ec", "ec_paramgen_curve:P-256")):
-    """A PKCS #10 request made by `openssl req` (an independent CSR builder), as DER."""
+def openssl_csr(pki, work, name, san, key_type=("ec", "ec_paramgen_curve:P-256"), password=None):
+    """A PKCS #10 request made by `openssl req` (an independent CSR builder), as DER; with a challengePassword
+    attribute when password is given."""
     key = os.path.join(work, name + ".key")
     der = os.path.join(work, name + ".csr.der")
-    done = run(["openssl", "req", "-new", "-newkey", key_type[0], "-pkeyopt", key_type[1], "-noenc",
-                "-keyout", key, "-subj", "/CN=" + name, "-addext", "subjectAltName=" + san,
-                "-outform", "DER", "-out", der])
+    config = os.path.join(work, name + ".cnf")
+    with open(config, "w") as f:
+        f.write("[req]\nprompt = no\ndistinguished_name = dn\n" + ("attributes = attrs\n" if password else "") +
+                "[dn]\nCN = %s\n" % name + ("[attrs]\nchallengePassword = %s\n" % password if password else ""))
+    done = run(["openssl", "req", "-new", "-newkey", key_type[0], "-pkeyopt", key_type[1], "-noenc", "-config", config,
+                "-keyout", key, "-addext", "subjectAltName=" + san, "-outform", "DER", "-out", der])
     assert done.returncode == 0, done.stderr.decode()
     with open(der, "rb") as f:
         return f.read()
@@ -109,6 +115,30 @@ def post_request(path, body, content_type="application/pkcs10"):
              "Content-Length: %d\r\nConnection: close\r\n\r\n") % (path, MEF, content_type, len(body))).encode() + body
 
 
+def pop_linked_reenroll(port, pki, work, name, password_of):
+    """RFC 7030 3.5 with Python's ssl module (OpenSSL underneath, not our code) as the client: a TLS 1.2
+    association with the est_client certificate, its tls-unique channel binding, a CSR made by `openssl req`
+    whose challengePassword is password_of(base64 of that binding), sent over the same association."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.load_verify_locations(pki.root__pem)
+    context.load_cert_chain(pki.est_client__pem, pki.est_client__key)
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as raw:
+        with context.wrap_socket(raw, server_hostname=MEF) as tls:
+            binding = base64.b64encode(tls.get_channel_binding("tls-unique")).decode()
+            password = password_of(binding)
+            csr = openssl_csr(pki, work, name, "DNS:mn-cse2.in-cse.m2m.example.com", password=password)
+            tls.sendall(post_request("/.well-known/est/simplereenroll", base64.b64encode(csr)))
+            answer = b""
+            while True:
+                piece = tls.recv(65536)
+                if not piece:
+                    break
+                answer += piece
+    m = re.match(rb"HTTP/1\.1 (\d+)", answer)
+    return int(m.group(1)) if m else None
+
+
 def curl(port, path, pki, cert=None, data=None, content_type="application/pkcs10"):
     args = ["curl", "-sS", "--cacert", pki.root__pem, "--resolve", "%s:%d:127.0.0.1" % (MEF, port),
             "-o", "-", "-w", "\n%{http_code}", "https://%s:%d%s" % (MEF, port, path)]
@@ -120,6 +150,31 @@ def curl(port, path, pki, cert=None, data=None, content_type="application/pkcs10
     out = done.stdout.decode(errors="replace")
     body, _, code = out.rpartition("\n")
     return (int(code) if code.isdigit() else 0), body, done
+
+
+def start_daemon(m2msecd, args):
+    """m2msecd with args; its endpoints' ports by auth ("certificate", "psk") once it listens."""
+    daemon = subprocess.Popen([m2msecd] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ports = {}
+    deadline = time.time() + WAIT
+    while len(ports) < 2 and time.time() < deadline:
+        line = daemon.stdout.readline()
+        m = re.match(r"listening role=est url=https://127\.0\.0\.1:(\d+)/\.well-known/est auth=(\w+)", line)
+        if m:
+            ports[m.group(2)] = int(m.group(1))
+        elif not line:
+            break
+    return daemon, ports
+
+
+def stop_daemon(daemon):
+    daemon.terminate()
+    try:
+        daemon.wait(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        daemon.wait()
+    return daemon.returncode
 
 
 def main():
@@ -148,30 +203,31 @@ def main():
             f.write("ca-cert = %s\nca-key = %s\n" % (pki.estca__pem, pki.estca__key))
             f.write("cert = %s\nkey = %s\n" % (pki.mef__chain__pem, pki.mef__key))
             f.write("client-ca = %s\nclient-crl = %s\nenrolees = %s\n" % (pki.root__pem, crls, enrolees))
-        daemon = subprocess.Popen([m2msecd, "--config", config], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        daemon, ports = start_daemon(m2msecd, ["--config", config])
         try:
-            ports = {}
-            deadline = time.time() + WAIT
-            while len(ports) < 2 and time.time() < deadline:
-                line = daemon.stdout.readline()
-                m = re.match(r"listening role=est url=https://127\.0\.0\.1:(\d+)/\.well-known/est auth=(\w+)", line)
-                if m:
-                    ports[m.group(2)] = int(m.group(1))
-                elif not line:
-                    break
             check("m2msecd prints one listening line per endpoint", set(ports) == {"certificate", "psk"},
                   daemon.stderr.read() if daemon.poll() is not None else str(ports))
             if set(ports) != {"certificate", "psk"}:
                 return 1
             scenarios(pki, work, m2msec, ports["certificate"], ports["psk"], kpm, other_kpm, crls)
+            # RFC 7030 3.5: a challengePassword, when present, is the association's channel binding.
+            code = pop_linked_reenroll(ports["certificate"], pki, work, "pop1", lambda b: b)
+            check("challengePassword = tls-unique of the association (Python ssl + openssl req): 200", code == 200, code)
+            code = pop_linked_reenroll(ports["certificate"], pki, work, "pop2", lambda b: "A" * len(b))
+            check("challengePassword that is not the channel binding: 400", code == 400, code)
         finally:
-            daemon.terminate()
-            try:
-                daemon.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        check("m2msecd stops on SIGTERM", daemon.returncode == 0, str(daemon.returncode))
+            check("m2msecd stops on SIGTERM", stop_daemon(daemon) == 0, str(daemon.returncode))
+        # The configuration file and a command-line switch: every CSR must now carry the binding.
+        daemon, ports = start_daemon(m2msecd, ["--config", config, "--require-pop-linking"])
+        try:
+            csr = openssl_csr(pki, work, "unlinked", "DNS:mn-cse2.in-cse.m2m.example.com")
+            code, body, _ = curl(ports.get("certificate", 0), "/.well-known/est/simplereenroll", pki, cert="est_client",
+                                 data=base64.b64encode(csr))
+            check("--require-pop-linking: a CSR without challengePassword is refused (400)", code == 400, "%s %s" % (code, body))
+            code = pop_linked_reenroll(ports.get("certificate", 0), pki, work, "pop3", lambda b: b)
+            check("--require-pop-linking: a linked CSR is accepted", code == 200, code)
+        finally:
+            stop_daemon(daemon)
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0
 

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "m2msec/core/encoding.h"
+#include "m2msec/core/secret.h"
 #include "m2msec/est/wire.h"
 #include "m2msec/pki/certs_only.h"
 
@@ -80,6 +82,25 @@ Bytes concat(std::initializer_list<ByteView> parts) {
 Bytes attribute(const char* type, const char* value) {
   const Bytes value_set = constructed(0x31, oid_der(value));
   return constructed(0x30, concat({oid_der(type), value_set}));
+}
+
+//= TS-0003 V3.18.0 §8.3.6.2.2
+//# Step 4: the MEF validates the CSR attributes, including the challengePassword.
+// RFC 7030 3.5 gives the one challengePassword a MEF can check without provisioning another secret: the
+// association's channel binding (tls-unique on TLS 1.2, tls-exporter on TLS 1.3), base64-encoded. It binds
+// the proof of possession to the authenticated association.
+Result<void> check_pop_linking(const pki::Csr& csr, const tls::Session& session, bool required) {
+  const auto password = csr.challenge_password();
+  if (!password) {
+    if (!required) return {};
+    return Error(Category::kProtocol, "the CSR must carry this TLS session's channel binding as its "
+                                      "challengePassword (RFC 7030 3.5)");
+  }
+  M2MSEC_ASSIGN_OR_RETURN(const Bytes binding, session.channel_binding());
+  if (!ct::equal(as_bytes(*password), as_bytes(base64_encode(binding)))) {
+    return Error(Category::kProtocol, "the challengePassword is not this TLS session's channel binding (RFC 7030 3.5)");
+  }
+  return {};
 }
 
 }  // namespace
@@ -168,6 +189,9 @@ http::Response Service::enroll(const http::Request& request, const http::Connect
   if (!der) return failure(der.error());
   auto csr = pki::Csr::from_der(*der);
   if (!csr) return failure(csr.error());
+  if (auto linked = check_pop_linking(*csr, *connection.session, m_options.require_pop_linking); !linked) {
+    return failure(linked.error());
+  }
   //= TS-0003 V3.18.0 §8.3.6.2.2
   //# Step 4: the identity asked for is checked against the authenticated client (IssuingCa::issue).
   auto issued = m_options.ca->issue(*csr, who);

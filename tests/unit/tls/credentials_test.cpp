@@ -3,14 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include "pair.h"
+
 namespace m2msec::tls {
 namespace {
 
-SecretBytes key_of(std::uint8_t fill) {
-  SecretBytes key(32);
-  std::fill(key.writable().begin(), key.writable().end(), fill);
-  return key;
-}
+using loopback::key_of;
 
 TEST(PskIdentity, CanonicalFormsPerKind) {
   EXPECT_EQ(*canonical_psk_identity(PskIdentityKind::kKpsaId, "dev1@SP.Example.com"), "dev1@sp.example.com");

@@ -109,7 +109,7 @@ class OcspStapling : public ::testing::Test {
       port = net::local_port(probe.fd()).value();
     }
     const std::string pid_file = responder.file("s_server.pid");
-    EXPECT_EQ(oracle::run(responder.dir(), "(timeout 30 openssl s_server -www -naccept 1 -accept " + std::to_string(port) +
+    EXPECT_EQ(oracle::run(responder.dir(), "(timeout 30 openssl s_server -www -naccept 1 -accept 127.0.0.1:" + std::to_string(port) +
                                                " -cert " + pki.file(leaf + ".pem") + " -key " + pki.file(leaf + ".key") +
                                                " -cert_chain " + pki.file("int.pem") + " " + args + " >" +
                                                responder.file("s_server.txt") + " 2>&1 & echo $! > " + pid_file + ")"),

@@ -1,6 +1,7 @@
 // One security association between two of our own endpoints over a socketpair (stream for TLS, datagram
-// for DTLS), one thread each, and what each end saw: the handshake, the exported keying material, and a
-// ping/pong of application data. Certificate endpoints use the test PKI of test_pki.h.
+// for DTLS), one thread each, and what each end saw: the handshake, the exported keying material, the
+// channel binding and a ping/pong of application data. Certificate endpoints use the test PKI of
+// test_pki.h.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -28,6 +29,8 @@ inline constexpr std::string_view kLabel = "EXPORTER-oneM2M-Bootstrap";
 // The CSE-IDs of the test PKI's server.pem and client.pem.
 inline constexpr std::string_view kAuthority = "in-cse.m2m.example.com";
 inline constexpr std::string_view kClientCse = "mn-cse.in-cse.m2m.example.com";
+// The KpsaID of the PSK endpoints.
+inline constexpr std::string_view kIdentity = "dev1@sp.example.com";
 // A DTLS endpoint that is not answered gives up after this long (instead of 30 s).
 inline constexpr std::chrono::milliseconds kDtlsTimeout{1500};
 
@@ -42,6 +45,34 @@ inline std::vector<const SecurityProfile*> profiles_of(CredentialKind kind) {
     if (p.credential == kind) out.push_back(&p);
   }
   return out;
+}
+
+inline SecretBytes key_of(std::uint8_t fill) {
+  SecretBytes key(32);
+  std::fill(key.writable().begin(), key.writable().end(), fill);
+  return key;
+}
+
+// PSK endpoints: the server knows kIdentity with the key key_of(key).
+inline std::shared_ptr<Context> psk_server(const SecurityProfile* profile, std::uint8_t key = 1) {
+  auto resolver = std::make_shared<InMemoryPskResolver>(PskIdentityKind::kKpsaId);
+  EXPECT_TRUE(resolver->add(kIdentity, key_of(key)));
+  Config c;
+  c.dtls_handshake_timeout = kDtlsTimeout;
+  c.role = Role::kServer;
+  c.profile = profile;
+  c.psk_resolver = std::move(resolver);
+  return must(Context::create(std::move(c)));
+}
+
+inline std::shared_ptr<Context> psk_client(const SecurityProfile* profile, std::string_view identity = kIdentity,
+                                           std::uint8_t key = 1) {
+  Config c;
+  c.dtls_handshake_timeout = kDtlsTimeout;
+  c.profile = profile;
+  c.server_name = std::string(kAuthority);
+  c.psk = ClientPsk{std::string(identity), key_of(key)};
+  return must(Context::create(std::move(c)));
 }
 
 // A certificate endpoint: <own><chain_suffix> and <own>.key of the test PKI, root.pem as the trust anchor.
@@ -88,6 +119,7 @@ struct Outcome {
   std::optional<Version> version;
   std::optional<SecretBytes> exported;
   bool export_refused = false;  // export_keying_material failed (expected after a failed handshake)
+  std::optional<Bytes> channel_binding;
   std::string received;
 };
 
@@ -109,6 +141,9 @@ inline Outcome run_end(Session& s, Role role) {
   o.peer = s.peer();
   o.cipher_suite = s.cipher_suite();
   o.version = s.version();
+  auto binding = s.channel_binding();
+  EXPECT_TRUE(binding) << binding.error().to_string();
+  if (binding) o.channel_binding = std::move(binding).value();
   std::uint8_t buffer[16] = {};
   if (role == Role::kClient) {
     // A write may fail only because the peer already closed (EPIPE); the read then shows why.
@@ -176,6 +211,56 @@ inline Pair run_pair(const std::shared_ptr<Context>& client_ctx, const std::shar
   return p;
 }
 
+// Both ends of an association established over the stream socketpair fds (which the caller closes after
+// the sessions are gone).
+struct Established {
+  std::unique_ptr<Session> client;
+  std::unique_ptr<Session> server;
+};
+inline Established establish(const std::shared_ptr<Context>& client_ctx, const std::shared_ptr<Context>& server_ctx,
+                             const int (&fds)[2]) {
+  set_timeouts(fds[0]);
+  set_timeouts(fds[1]);
+  auto end = [](const std::shared_ptr<Context>& ctx, int fd) {
+    auto s = ctx->session(fd);
+    EXPECT_TRUE(s) << (s ? "" : s.error().to_string());
+    if (!s) return std::unique_ptr<Session>();
+    auto hs = (*s)->handshake();
+    EXPECT_TRUE(hs) << (hs ? "" : hs.error().to_string());
+    return hs ? std::move(s).value() : std::unique_ptr<Session>();
+  };
+  auto server = std::async(std::launch::async, end, server_ctx, fds[1]);
+  auto client = end(client_ctx, fds[0]);
+  return Established{std::move(client), server.get()};
+}
+
+// A blocking read with nothing sent, and a write the peer does not read, end when the socket's
+// SO_RCVTIMEO / SO_SNDTIMEO expires: an I/O error that says it timed out, not a protocol one.
+inline void expect_socket_timeouts(Session& s, int fd) {
+  const timeval tv{0, 200'000};
+  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), 0);
+  std::uint8_t buffer[16];
+  auto r = s.read(buffer);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().category(), Category::kIo) << r.error().to_string();
+  EXPECT_NE(r.error().detail().find("timed out"), std::string::npos) << r.error().to_string();
+  // More than the socket buffers hold.
+  const Bytes big(4 << 20, 0x5a);
+  auto w = s.write(big);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().category(), Category::kIo) << w.error().to_string();
+  EXPECT_NE(w.error().detail().find("timed out"), std::string::npos) << w.error().to_string();
+}
+
+// The rest of the last line of a peer program's output that holds marker (a value it printed).
+inline std::string printed(const std::string& log, const std::string& marker) {
+  const auto at = log.rfind(marker);
+  if (at == std::string::npos) return {};
+  const auto end = log.find('\n', at);
+  return log.substr(at + marker.size(), end - at - marker.size());
+}
+
 inline bool same(const SecretBytes& a, const SecretBytes& b) { return std::ranges::equal(a.view(), b.view()); }
 
 inline void expect_success(const Pair& p, const SecurityProfile* profile) {
@@ -188,6 +273,10 @@ inline void expect_success(const Pair& p, const SecurityProfile* profile) {
   ASSERT_TRUE(p.client.exported && p.server.exported);
   EXPECT_EQ(p.client.exported->size(), 48u);
   EXPECT_TRUE(same(*p.client.exported, *p.server.exported));
+  // One channel binding at both ends: tls-unique's verify_data on 1.2, tls-exporter's 32 octets on 1.3.
+  ASSERT_TRUE(p.client.channel_binding && p.server.channel_binding);
+  EXPECT_EQ(p.client.channel_binding->size(), profile->version == Version::kTls13 ? 32u : 12u);
+  EXPECT_EQ(*p.client.channel_binding, *p.server.channel_binding);
   // Both ends agree on the profile's first (preferred) suite and version.
   EXPECT_EQ(p.client.cipher_suite, profile->cipher_suites[0]);
   EXPECT_EQ(p.server.cipher_suite, profile->cipher_suites[0]);

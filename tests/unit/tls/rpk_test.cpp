@@ -32,11 +32,14 @@
 namespace m2msec::tls {
 namespace {
 
+using loopback::establish;
 using loopback::expect_refused;
+using loopback::expect_socket_timeouts;
 using loopback::expect_success;
 using loopback::failure;
 using loopback::Outcome;
 using loopback::Pair;
+using loopback::printed;
 using loopback::run_end;
 using loopback::run_pair;
 using loopback::same;
@@ -241,6 +244,20 @@ TEST_F(RpkTest, NonBlockingSocketsReportWhatTheHandshakeWaitsFor) {
   }
 }
 
+TEST_F(RpkTest, AnExpiredSocketTimeoutIsAnIoError) {
+  const SecurityProfile* p = profile("ts0003-tls12-rpk");
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  {
+    auto ends = establish(context(config(Role::kClient, p, "client", keys().ni("server"))),
+                          context(config(Role::kServer, p, "server", keys().ni("client"))), fds);
+    ASSERT_TRUE(ends.client && ends.server);
+    expect_socket_timeouts(*ends.client, fds[0]);
+  }
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
 TEST_F(RpkTest, DtlsServerAcceptsAfterAStatelessCookieExchange) {
   const SecurityProfile* p = profile("ts0003-dtls12-rpk");
   auto client_ctx = context(config(Role::kClient, p, "client", keys().ni("server")));
@@ -286,6 +303,7 @@ TEST_F(RpkTest, AccessorsAndExportBeforeTheHandshakeAreRefused) {
   {
     auto s = ctx->session(fds[0]).value();
     EXPECT_FALSE(s->export_keying_material(kLabel, 48));
+    EXPECT_FALSE(s->channel_binding());
     std::uint8_t b[4];
     EXPECT_FALSE(s->read(b));
     EXPECT_FALSE(s->write(as_bytes("x")));
@@ -298,14 +316,6 @@ TEST_F(RpkTest, AccessorsAndExportBeforeTheHandshakeAreRefused) {
 
 bool have(const char* program) {
   return std::system((std::string("command -v ") + program + " >/dev/null 2>&1").c_str()) == 0;
-}
-
-std::string key_material_line(const std::string& log) {
-  const std::string marker = "- Key material: ";
-  const auto at = log.rfind(marker);
-  if (at == std::string::npos) return {};
-  const auto end = log.find('\n', at);
-  return log.substr(at + marker.size(), end - at - marker.size());
 }
 
 // Our server, gnutls-cli as the client; gnutls-cli prints the RFC 5705 export of the same label.
@@ -334,6 +344,7 @@ CliRun run_against_gnutls_cli(const std::shared_ptr<Context>& server_ctx, const 
     } else {
       o.peer = s->peer();
       o.cipher_suite = s->cipher_suite();
+      if (auto binding = s->channel_binding()) o.channel_binding = std::move(binding).value();
       // Until gnutls-cli goes away (its stdin is empty): 0 octets or an error, never data.
       std::uint8_t buffer[64];
       auto r = s->read(buffer);
@@ -376,9 +387,34 @@ TEST_F(RpkInterop, Tls13ExportEqualsGnutlsCliKeymatexport) {
   ASSERT_FALSE(run.server.handshake_error) << run.server.handshake_error->to_string() << "\n" << run.cli_log;
   ASSERT_EQ(run.cli_status, 0) << run.cli_log;
   ASSERT_TRUE(run.server.exported);
-  EXPECT_EQ(key_material_line(run.cli_log), hex_encode(run.server.exported->view())) << run.cli_log;
+  EXPECT_EQ(printed(run.cli_log, "- Key material: "), hex_encode(run.server.exported->view())) << run.cli_log;
   EXPECT_EQ(run.server.peer->identifier, keys().ni("client"));
   EXPECT_EQ(run.server.cipher_suite, "TLS_AES_128_GCM_SHA256");
+}
+
+TEST_F(RpkInterop, ChannelBindingEqualsWhatGnutlsCliPrints) {
+  // gnutls-cli --verbose prints the channel bindings of the association ("- Channel bindings").
+  const struct {
+    const char* profile;
+    const char* versions;
+    const char* type;
+  } cases[] = {
+      {"ts0003-tls12-rpk", "+VERS-TLS1.2:+SHA256", "tls-unique"},
+      {"ts0003-tls13-rpk", "+VERS-TLS1.3", "tls-exporter"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.profile);
+    auto server = context(config(Role::kServer, profile(c.profile), "server", keys().ni("client")));
+    ASSERT_TRUE(server);
+    const CliRun run = run_against_gnutls_cli(
+        server, std::string("NORMAL:-VERS-ALL:") + c.versions + ":-CTYPE-ALL:+CTYPE-CLI-RAWPK:+CTYPE-SRV-RAWPK",
+        "--verbose");
+    ASSERT_FALSE(run.server.handshake_error) << run.server.handshake_error->to_string() << "\n" << run.cli_log;
+    ASSERT_EQ(run.cli_status, 0) << run.cli_log;
+    ASSERT_TRUE(run.server.channel_binding);
+    EXPECT_EQ(printed(run.cli_log, " - '" + std::string(c.type) + "': "), hex_encode(*run.server.channel_binding))
+        << run.cli_log;
+  }
 }
 
 TEST_F(RpkInterop, Tls12PeerWithoutExtendedMasterSecretIsRefused) {
@@ -490,7 +526,7 @@ TEST_F(RpkInterop, Tls12ClientSendsSniAndExportsWhatGnutlsServExports) {
   //# The client puts the authority in the SNI HostName.
   EXPECT_NE(run.serv_log.find("Given server name[1]: " + std::string(kServerName)), std::string::npos) << run.serv_log;
   ASSERT_TRUE(run.exported);
-  EXPECT_EQ(key_material_line(run.serv_log), hex_encode(run.exported->view())) << run.serv_log;
+  EXPECT_EQ(printed(run.serv_log, "- Key material: "), hex_encode(run.exported->view())) << run.serv_log;
   EXPECT_NE(run.serv_log.find("extended master secret"), std::string::npos) << run.serv_log;
 }
 

@@ -2,6 +2,8 @@
 // tests/interop): every OpenSSL-backed profile, the identity each side binds, and the refusals with the
 // alert RFC 5246 / RFC 8446 name for them.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "m2msec/pki/validate.h"
 #include "m2msec/tls/profile.h"
@@ -14,46 +16,22 @@ namespace {
 
 using loopback::cert_endpoint;
 using loopback::CertSetup;
+using loopback::establish;
 using loopback::expect_refused;
+using loopback::expect_socket_timeouts;
 using loopback::expect_success;
 using loopback::failure;
 using loopback::kAuthority;
 using loopback::kClientCse;
-using loopback::kDtlsTimeout;
+using loopback::kIdentity;
+using loopback::key_of;
 using loopback::must;
 using loopback::Pair;
 using loopback::profiles_of;
+using loopback::psk_client;
+using loopback::psk_server;
 using loopback::run_pair;
 using pki::test::TestPki;
-
-constexpr std::string_view kIdentity = "dev1@sp.example.com";
-
-SecretBytes key_of(std::uint8_t fill) {
-  SecretBytes key(32);
-  std::fill(key.writable().begin(), key.writable().end(), fill);
-  return key;
-}
-
-std::shared_ptr<Context> psk_server(const SecurityProfile* profile, std::uint8_t key = 1) {
-  auto resolver = std::make_shared<InMemoryPskResolver>(PskIdentityKind::kKpsaId);
-  EXPECT_TRUE(resolver->add(kIdentity, key_of(key)));
-  Config c;
-  c.dtls_handshake_timeout = kDtlsTimeout;
-  c.role = Role::kServer;
-  c.profile = profile;
-  c.psk_resolver = std::move(resolver);
-  return must(Context::create(std::move(c)));
-}
-
-std::shared_ptr<Context> psk_client(const SecurityProfile* profile, std::string_view identity = kIdentity,
-                                    std::uint8_t key = 1) {
-  Config c;
-  c.dtls_handshake_timeout = kDtlsTimeout;
-  c.profile = profile;
-  c.server_name = std::string(kAuthority);
-  c.psk = ClientPsk{std::string(identity), key_of(key)};
-  return must(Context::create(std::move(c)));
-}
 
 TEST(PskAssociation, EveryProfileEstablishesAndBindsTheCredentialId) {
   //= type=test
@@ -100,6 +78,19 @@ TEST(PskAssociation, TlsVersionMismatchIsAProtocolVersionAlert) {
   auto out = run_pair(psk_client(select_profile(Transport::kTls, Version::kTls13, CredentialKind::kPsk)),
                       psk_server(select_profile(Transport::kTls, Version::kTls12, CredentialKind::kPsk)));
   expect_refused(out, 70);
+}
+
+TEST(PskAssociation, AnExpiredSocketTimeoutIsAnIoError) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  {
+    const auto* p = select_profile(Transport::kTls, Version::kTls12, CredentialKind::kPsk);
+    auto ends = establish(psk_client(p), psk_server(p), fds);
+    ASSERT_TRUE(ends.client && ends.server);
+    expect_socket_timeouts(*ends.client, fds[0]);
+  }
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST(CertificateAssociation, EveryProfileEstablishesMutuallyAndBindsCseIds) {

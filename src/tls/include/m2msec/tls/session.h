@@ -81,6 +81,12 @@ class Session {
   virtual Version version() const = 0;
   // RFC 5705 / RFC 8446 7.5 keying material, no context value (TS-0003 10.3.1).
   virtual Result<SecretBytes> export_keying_material(std::string_view label, std::size_t length) const = 0;
+  // The channel binding of this association, equal at both ends: on TLS 1.2 and DTLS 1.2 "tls-unique"
+  // (RFC 5929 3.1: the verify_data of the client's Finished, since every handshake here is a full one, 12
+  // octets); on TLS 1.3 "tls-exporter" (RFC 9266 2: 32 octets exported with the label
+  // "EXPORTER-Channel-Binding" and an empty context). It links a message to this association, as EST does
+  // (RFC 7030 3.5: the CSR's challengePassword is the base64 of this value).
+  virtual Result<Bytes> channel_binding() const = 0;
 
   // Application data. read() returns 0 octets when the peer closed the association.
   virtual Result<std::size_t> write(ByteView data) = 0;

@@ -49,6 +49,9 @@ struct ServiceOptions {
   std::shared_ptr<const Enrolees> enrolees;  // may be null: no PSK enrolment
   // The flavour of the client certificates this endpoint accepts (its tls::PeerCertificatePolicy's).
   pki::Flavour client_flavour = pki::Flavour::kCseId;
+  // RFC 7030 3.5: a CSR's challengePassword, when present, must be the base64 of the association's channel
+  // binding (tls::Session::channel_binding); with this set, a CSR without one is refused too.
+  bool require_pop_linking = false;
 };
 
 // The DER CsrAttrs (RFC 7030 4.5.2) this MEF asks for (8.3.6.2.2 step 2, 10.1.4): challengePassword, an
