@@ -283,6 +283,17 @@ def scenarios(pki, work, m2msec, port, psk_port, kpm, other_kpm, crls):
         check("AE-ID certificate: URI with the onem2m scheme (10.1.1.5 choice)",
               "URI:onem2m:" + AE_ID in san_of(cert_out), san_of(cert_out))
 
+    # A CSR naming the AE-ID as a scheme-less URI (the bare Absolute AE-ID, which OpenSSL refuses under a URI
+    # name constraint): the CA certifies the identity in its own conformant encoding, onem2m:<Absolute AE-ID>.
+    csr = openssl_csr(pki, work, "schemeless", "URI:" + AE_ID)
+    code, body, _ = http_over_s_client(psk_port, post_request(est + "simpleenroll", base64.b64encode(csr)), KPM_ID, kpm)
+    check("AE-ID asked for without a URI scheme: 200", code == 200, "%s %s" % (code, body[-200:]))
+    if code == 200:
+        issued = certs_from_body(body, work, "schemeless.issued")
+        ok, why = openssl_verify(pki, issued, crls)
+        check("AE-ID asked for without a scheme: issued as onem2m:, openssl verify accepts it",
+              ok and "URI:onem2m:" + AE_ID in san_of(issued), why + san_of(issued))
+
     # Re-provisioning (8.3.6.2.3) with curl and a client certificate issued by the CA.
     csr = openssl_csr(pki, work, "re", "DNS:mn-cse2.in-cse.m2m.example.com")
     code, body, done = curl(port, est + "simplereenroll", pki, cert="est_client", data=base64.b64encode(csr))
