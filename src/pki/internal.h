@@ -16,6 +16,7 @@
 #include "m2msec/core/bytes.h"
 #include "m2msec/core/result.h"
 #include "m2msec/pki/identity.h"
+#include "m2msec/pki/validate.h"
 
 namespace m2msec::pki::internal {
 
@@ -102,5 +103,9 @@ std::optional<std::string> key_problem(const X509_PUBKEY* key);
 std::optional<std::string> signature_algorithm_problem(const X509_ALGOR* algorithm);
 // The first subjectAltName entry (DNS or URI) holding a '*', which 10.1.1.5-10.1.1.8 forbid.
 std::optional<std::string> wildcard_in(const GENERAL_NAMES* names);
+
+// Our own X509_STORE with the configured anchors and CRLs only, never OpenSSL's default paths (8.1.2.2:
+// trust anchors come from the Credential / Association Configuration). kInternal when OpenSSL fails.
+Result<StorePtr> make_store(const TrustStore& trust);
 
 }  // namespace m2msec::pki::internal

@@ -62,20 +62,17 @@ bool issued_by(const Certificate& cert, const Certificate& issuer) {
   return issued;
 }
 
-// The signer's path is built as validate.cpp builds one: our own store of the configured anchors only,
+// The signer's path is built as validate.cpp builds one: our own store of the configured anchors (its CRLs
+// are not consulted: no CRL check is asked for),
 // RFC 5280 strict checks, every anchor a trust anchor, the injected time. OCSP_basic_verify then requires
 // the signer to be the CertID's issuer, or a certificate that issuer issued with id-kp-OCSPSigning;
 // OCSP_NOEXPLICIT: no other signer is accepted, whatever trust settings an anchor carries.
 Result<void> verify_signer(OCSP_BASICRESP* basic, const Certificate& issuer, const TrustStore& trust,
                            Clock::TimePoint at) {
   if (trust.anchors().empty()) return unusable("no trust anchor configured");
-  internal::StorePtr store(X509_STORE_new());
-  if (!store) return unusable(crypto::with_openssl_errors("X509_STORE_new"));
-  for (const Certificate& anchor : trust.anchors()) {
-    if (X509_STORE_add_cert(store.get(), anchor.native()) != 1) {
-      return unusable(crypto::with_openssl_errors("adding a trust anchor"));
-    }
-  }
+  auto made = internal::make_store(trust);
+  if (!made) return unusable(made.error().detail());
+  internal::StorePtr store = std::move(*made);
   X509_VERIFY_PARAM* param = X509_STORE_get0_param(store.get());
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT | X509_V_FLAG_PARTIAL_CHAIN);
   X509_VERIFY_PARAM_set_time(param, std::chrono::system_clock::to_time_t(at));

@@ -70,24 +70,6 @@ Error auth_error(std::uint8_t alert, std::string detail) {
   return Error(Category::kAuth, "certificate path validation: " + std::move(detail)).with_tls_alert(alert);
 }
 
-// Our own store: the configured anchors and CRLs only, never OpenSSL's default paths (8.1.2.2: trust
-// anchors come from the Credential / Association Configuration).
-Result<internal::StorePtr> make_store(const TrustStore& trust) {
-  internal::StorePtr store(X509_STORE_new());
-  if (!store) return auth_error(kBadCertificate, crypto::with_openssl_errors("X509_STORE_new"));
-  for (const Certificate& anchor : trust.anchors()) {
-    if (X509_STORE_add_cert(store.get(), anchor.native()) != 1) {
-      return auth_error(kBadCertificate, crypto::with_openssl_errors("adding a trust anchor"));
-    }
-  }
-  for (const Crl& crl : trust.crls()) {
-    if (X509_STORE_add_crl(store.get(), crl.native()) != 1) {
-      return auth_error(kBadCertificate, crypto::with_openssl_errors("adding a CRL"));
-    }
-  }
-  return store;
-}
-
 // Verification flags: TS-0003 V3.18.0 8.1.2.2 asks for RFC 5280 6.1 basic path validation.
 //  - X509_V_FLAG_X509_STRICT: the RFC 5280 profile checks OpenSSL leaves out by default (CA basicConstraints
 //    critical, key identifiers present, no explicit EC parameters, ...).
@@ -120,6 +102,26 @@ Result<void> check_path_profiles(X509_STORE_CTX* ctx) {
 
 }  // namespace
 
+namespace internal {
+
+Result<StorePtr> make_store(const TrustStore& trust) {
+  StorePtr store(X509_STORE_new());
+  if (!store) return Error::internal(crypto::with_openssl_errors("X509_STORE_new"));
+  for (const Certificate& anchor : trust.anchors()) {
+    if (X509_STORE_add_cert(store.get(), anchor.native()) != 1) {
+      return Error::internal(crypto::with_openssl_errors("adding a trust anchor"));
+    }
+  }
+  for (const Crl& crl : trust.crls()) {
+    if (X509_STORE_add_crl(store.get(), crl.native()) != 1) {
+      return Error::internal(crypto::with_openssl_errors("adding a CRL"));
+    }
+  }
+  return store;
+}
+
+}  // namespace internal
+
 Result<TrustStore> TrustStore::load(const std::string& anchors_pem, const std::string& crl_pem) {
   M2MSEC_ASSIGN_OR_RETURN(std::vector<Certificate> anchors, Certificate::load_pem_file(anchors_pem));
   std::vector<Crl> crls;
@@ -132,7 +134,9 @@ Result<TrustStore> TrustStore::load(const std::string& anchors_pem, const std::s
 Result<void> validate_path(const Certificate& leaf, std::span<const Certificate> intermediates,
                            const TrustStore& trust, Clock::TimePoint at) {
   if (trust.anchors().empty()) return auth_error(kUnknownCa, "no trust anchor configured");
-  M2MSEC_ASSIGN_OR_RETURN(internal::StorePtr store, make_store(trust));
+  auto made = internal::make_store(trust);
+  if (!made) return auth_error(kBadCertificate, made.error().detail());
+  internal::StorePtr store = std::move(*made);
 
   internal::BorrowedStackPtr untrusted(sk_X509_new_null());
   if (!untrusted) return auth_error(kBadCertificate, crypto::with_openssl_errors("sk_X509_new_null"));
