@@ -11,7 +11,6 @@
 // Names: "pki/issue/ours" vs "pki/issue/raw" (time per certificate).
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -19,6 +18,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "m2msec/pki/ca.h"
@@ -35,6 +35,8 @@ constexpr const char* kIdentity = "bench.in-cse.m2m.example.com";
 struct Material {
   std::filesystem::path dir;
   std::shared_ptr<const pki::IssuingCa> ca;
+  std::optional<pki::Certificate> ca_cert_owner;
+  std::optional<pki::PrivateKey> ca_key_owner;
   X509* ca_cert = nullptr;
   EVP_PKEY* ca_key = nullptr;
   Bytes csr_der;
@@ -50,14 +52,14 @@ bool make_material() {
   auto ca = pki::IssuingCa::load(cert, key, std::make_shared<m2msec::SystemClock>(), std::chrono::hours(24 * 365));
   if (!ca) return false;
   g->ca = std::make_shared<const pki::IssuingCa>(std::move(*ca));
-  FILE* f = std::fopen(cert.c_str(), "r");
-  if (f == nullptr) return false;
-  g->ca_cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
-  std::fclose(f);
-  f = std::fopen(key.c_str(), "r");
-  if (f == nullptr) return false;
-  g->ca_key = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
-  std::fclose(f);
+  // The raw baseline signs with the same CA certificate and key.
+  auto chain = pki::Certificate::load_pem_file(cert);
+  auto ca_key = pki::PrivateKey::load_pem_file(key);
+  if (!chain || !ca_key) return false;
+  g->ca_cert_owner = chain->front();
+  g->ca_key_owner = *ca_key;
+  g->ca_cert = g->ca_cert_owner->native();
+  g->ca_key = g->ca_key_owner->native();
   // The CSR is made with m2msec (its content is what an enrolee sends); both sides parse the same octets.
   auto requester = pki::PrivateKey::generate_p256();
   if (!requester) return false;

@@ -8,6 +8,7 @@
 // SIGINT/SIGTERM stop it gracefully. A role this build cannot serve stops start-up (fail closed).
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -30,25 +31,37 @@ const std::vector<std::string_view> kOptions{"config",    "roles",     "listen",
                                              "enrolees"};
 const std::vector<std::string_view> kFlags{"require-pop-linking"};
 
-// The configuration file as arguments, without the options the command line gives itself.
-Result<std::vector<std::string>> file_arguments(const std::string& path, const Options& command_line) {
+// Calls on_line(where, words) for every line of the file that holds more than a comment ('#' to the end of
+// the line) and white space; where is "<path>:<line number>" for messages.
+Result<void> for_each_line(const std::string& path,
+                           const std::function<Result<void>(const std::string&, std::istringstream&)>& on_line) {
   std::ifstream in(path);
   if (!in) return Error::usage("cannot read " + path);
-  std::vector<std::string> out;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     std::istringstream words(line);
+    M2MSEC_TRY(on_line(path + ":" + std::to_string(number), words));
+  }
+  return {};
+}
+
+// The configuration file as arguments, without the options the command line gives itself.
+Result<std::vector<std::string>> file_arguments(const std::string& path, const Options& command_line) {
+  std::vector<std::string> out;
+  M2MSEC_TRY(for_each_line(path, [&](const std::string& where, std::istringstream& words) -> Result<void> {
     std::string name, equals, value, extra;
-    if (!(words >> name)) continue;
+    words >> name;
     if ((words >> equals) && (equals != "=" || !(words >> value) || (words >> extra))) {
-      return Error::usage(path + ":" + std::to_string(number) + ": expected 'name = value'");
+      return Error::usage(where + ": expected 'name = value'");
     }
     if (name == "config") return Error::usage(path + ": 'config' cannot be nested");
-    if (command_line.get(name) || command_line.flag(name)) continue;
+    if (command_line.get(name) || command_line.flag(name)) return {};
     out.push_back("--" + name);
     if (!value.empty()) out.push_back(value);
-  }
+    return {};
+  }));
   return out;
 }
 
@@ -70,16 +83,10 @@ struct Enrolees {
 };
 
 Result<Enrolees> load_enrolees(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Error::usage("cannot read " + path);
   Enrolees out;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    const std::string where = path + ":" + std::to_string(number);
-    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
-    std::istringstream words(line);
+  M2MSEC_TRY(for_each_line(path, [&](const std::string& where, std::istringstream& words) -> Result<void> {
     std::string kpm_id, kpm_hex, entry;
-    if (!(words >> kpm_id)) continue;
+    words >> kpm_id;
     if (!(words >> kpm_hex)) return Error::usage(where + ": expected '<KpmID> <Kpm hex> <flavour>:<id>...'");
     auto kpm = hex_decode_secret(kpm_hex);
     if (!kpm) return Error::usage(where + ": the Kpm is not hex");
@@ -95,7 +102,8 @@ Result<Enrolees> load_enrolees(const std::string& path) {
       return Error::usage(where + ": " + added.error().detail());
     }
     out.identities->add(kpm_id, std::move(who));
-  }
+    return {};
+  }));
   return out;
 }
 

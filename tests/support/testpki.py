@@ -93,34 +93,6 @@ CN = unused
 
 [ ca ]
 default_ca = int_ca
-[ int_ca ]
-dir = {work}
-database = $dir/index.txt
-new_certs_dir = $dir/new
-certificate = {out}/int.pem
-private_key = {out}/int.key
-rand_serial = yes
-crlnumber = $dir/crlnumber
-default_md = sha256
-default_crl_days = 30
-policy = any
-unique_subject = no
-email_in_dn = no
-crl_extensions = crl_ext
-[ estca_ca ]
-dir = {work}/est
-database = $dir/index.txt
-new_certs_dir = $dir/new
-certificate = {out}/estca.pem
-private_key = {out}/estca.key
-rand_serial = yes
-crlnumber = $dir/crlnumber
-default_md = sha256
-default_crl_days = 30
-policy = any
-unique_subject = no
-email_in_dn = no
-crl_extensions = crl_ext
 [ any ]
 commonName = supplied
 [ crl_ext ]
@@ -142,6 +114,24 @@ keyUsage = critical, digitalSignature, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 nameConstraints = {estca_constraints}
+"""
+
+# One `openssl ca` section per issuing CA: its database directory and its certificate and key.
+CA_SECTION = """
+[ {name}_ca ]
+dir = {db}
+database = $dir/index.txt
+new_certs_dir = $dir/new
+certificate = {out}/{name}.pem
+private_key = {out}/{name}.key
+rand_serial = yes
+crlnumber = $dir/crlnumber
+default_md = sha256
+default_crl_days = 30
+policy = any
+unique_subject = no
+email_in_dn = no
+crl_extensions = crl_ext
 """
 
 LEAF_EXT = """
@@ -192,7 +182,9 @@ def generate(out):
                 f.write("01\n")
         cnf = os.path.join(work, "openssl.cnf")
         with open(cnf, "w") as f:
-            f.write(CONFIG.format(work=work, out=out, estca_constraints=ESTCA_CONSTRAINTS))
+            f.write(CONFIG.format(estca_constraints=ESTCA_CONSTRAINTS))
+            for name, db in (("int", work), ("estca", os.path.join(work, "est"))):
+                f.write(CA_SECTION.format(name=name, db=db, out=out))
             for name, san in {**LEAVES, **EST_LEAVES}.items():
                 key_usage = "" if name == "nokeyusage" else "keyUsage = critical, digitalSignature"
                 f.write(LEAF_EXT.format(name=name, san=san, key_usage=key_usage))

@@ -135,6 +135,7 @@ Service::Service(ServiceOptions options) : m_options(std::move(options)) {
   auto der = pki::encode_certs_only(m_options.ca->chain());
   M2MSEC_CHECK(der.has_value());
   m_cacerts_body = mime_base64(*der);
+  m_csrattrs_body = mime_base64(csr_attributes_der());
 }
 
 http::Response Service::handle(const http::Request& request, const http::Connection& connection) const {
@@ -151,7 +152,7 @@ http::Response Service::handle(const http::Request& request, const http::Connect
     if (!get) return text(405, "csrattrs takes GET");
     return http::Response{200,
                           {{"Content-Type", "application/csrattrs"}, {"Content-Transfer-Encoding", "base64"}},
-                          mime_base64(csr_attributes_der())};
+                          m_csrattrs_body};
   }
   if (operation == "simpleenroll" || operation == "simplereenroll") {
     if (!post) return text(405, std::string(operation) + " takes POST");
@@ -182,7 +183,7 @@ http::Response Service::enroll(const http::Request& request, const http::Connect
   }
 
   const auto content_type = request.header("Content-Type");
-  if (!content_type || content_type->substr(0, 18) != "application/pkcs10") {
+  if (!content_type || !content_type->starts_with("application/pkcs10")) {
     return text(415, "the body must be application/pkcs10");
   }
   auto der = mime_base64_decode(request.body);

@@ -67,7 +67,9 @@ class Service {
  private:
   http::Response enroll(const http::Request& request, const http::Connection& connection, bool reenroll) const;
   ServiceOptions m_options;
-  std::string m_cacerts_body;  // base64 certs-only of the CA chain, computed once
+  // The two constant bodies, computed once: the CA chain as base64 certs-only, and the CSR attributes.
+  std::string m_cacerts_body;
+  std::string m_csrattrs_body;
 };
 
 }  // namespace m2msec::est
