@@ -1,15 +1,12 @@
 // `m2msec cert request|enroll|verify`: certificates for oneM2M identities (TS-0003 V3.18.0 clauses 10.1,
 // 8.1.2, 8.3.6.2). A verification prints one line per certificate, `ok identity=<id> cert=<file>` or
 // `fail cert=<file> alert=<n|none> reason=<detail>`, and exits non-zero when any fails.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
 
 #include "args.h"
+#include "files.h"
 #include "commands.h"
 #include "credentials.h"
 #include "m2msec/est/client.h"
@@ -42,23 +39,6 @@ Result<pki::Flavour> flavour_of(const Options& opts, const pki::Certificate& cer
     if (!pki::identifiers(cert, f).empty()) return f;
   }
   return Error(Category::kAuth, "the certificate carries no oneM2M identifier").with_tls_alert(42);
-}
-
-Result<std::string> read_file(std::string_view path) {
-  std::ifstream in{std::string(path), std::ios::binary};
-  if (!in) return Error::usage("cannot read " + std::string(path));
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// Writes a new file; a private key is readable by its owner only, and never replaces an existing file.
-Result<void> write_file(std::string_view path, std::string_view text, bool secret = false) {
-  const int flags = O_WRONLY | O_CREAT | (secret ? O_EXCL : O_TRUNC);
-  const int fd = ::open(std::string(path).c_str(), flags, secret ? 0600 : 0644);
-  if (fd < 0) return Error::usage("cannot create " + std::string(path) + (secret ? " (it must not exist yet)" : ""));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  if (!ok) return Error(Category::kIo, "cannot write " + std::string(path));
-  return {};
 }
 
 std::string pem_of(const std::vector<pki::Certificate>& certs) {

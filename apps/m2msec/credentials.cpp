@@ -1,5 +1,6 @@
 #include "credentials.h"
 
+#include "files.h"
 #include "m2msec/core/encoding.h"
 
 namespace m2msec::cli {
@@ -45,6 +46,18 @@ Result<void> add_certificate(const Options& opts, std::string_view default_flavo
     policy.expected_identifier = std::string(*peer_id);
     if (config.role == tls::Role::kClient) config.peer_identity = std::string(*peer_id);
   }
+  //= TS-0003 V3.18.0 §8.1.2.2
+  //# Certificate status by OCSP stapling (RFC 6066 clause 8): a server staples a DER OCSP response, a
+  //# client checks one (if-stapled) or requires one (require-staple).
+  if (const auto status = opts.get("peer-status")) {
+    if (*status == "if-stapled") policy.status = tls::PeerCertificatePolicy::StatusCheck::kIfStapled;
+    else if (*status == "require-staple") policy.status = tls::PeerCertificatePolicy::StatusCheck::kRequireStaple;
+    else return Error::usage("--peer-status must be if-stapled or require-staple");
+  }
+  if (const auto staple = opts.get("ocsp-staple")) {
+    M2MSEC_ASSIGN_OR_RETURN(const std::string der, read_file(*staple));
+    config.ocsp_staple = std::make_shared<tls::FixedOcspStaple>(Bytes(der.begin(), der.end()));
+  }
   config.peer_policy = std::move(policy);
   return {};
 }
@@ -63,8 +76,9 @@ Result<void> add_raw_public_key(const Options& opts, tls::Config& config) {
 }  // namespace
 
 std::vector<std::string_view> credential_options(std::initializer_list<std::string_view> own) {
-  std::vector<std::string_view> out{"sni", "psk-identity", "psk", "psk-kind", "peer-id", "cert",
-                                    "key", "ca", "crl", "peer-flavour", "peer-key-id"};
+  std::vector<std::string_view> out{"sni",  "psk-identity", "psk", "psk-kind",     "peer-id",     "cert",
+                                    "key",  "ca",           "crl", "peer-flavour", "peer-key-id", "peer-status",
+                                    "ocsp-staple"};
   out.insert(out.end(), own);
   return out;
 }

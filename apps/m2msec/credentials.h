@@ -1,6 +1,7 @@
 // The CREDENTIAL options shared by the commands that open a security association (`saef`, `cert enroll`):
 //   --psk-identity ID --psk HEX [--psk-kind kpsa|maf|kpm|km] [--peer-id ID]
 //   --cert CHAIN.pem --key KEY.pem --ca ANCHORS.pem [--crl CRL.pem] [--peer-flavour F] [--peer-id ID]
+//     [--ocsp-staple RESPONSE.der (server)] [--peer-status if-stapled|require-staple (client)]
 //   --rpk --key KEY.pem [--peer-key-id ni:///...]
 // with --dtls, --tls1.3 and --psk-ke choosing the profile, and --sni the client's server name.
 #pragma once

@@ -23,6 +23,7 @@ constexpr std::string_view kUsage =
     "    CREDENTIAL: --psk-identity ID --psk HEX [--psk-kind kpsa|maf|kpm|km] [--peer-id ID]\n"
     "              | --cert CHAIN.pem --key KEY.pem --ca ANCHORS.pem [--crl CRL.pem]\n"
     "                [--peer-flavour cse-id|ae-id|node-id|device|fqdn] [--peer-id ID]\n"
+    "                [--ocsp-staple RESPONSE.der (server)] [--peer-status if-stapled|require-staple (client)]\n"
     "              | --rpk --key KEY.pem [--peer-key-id ni:///sha-256;...]\n"
     "  cert request --id ID --key KEY_OUT [--csr CSR_OUT] [--flavour cse-id|ae-id|node-id|fqdn]\n"
     "               [--challenge-password TEXT]   (a new P-256 key and a TS-0003 10.1.4 CSR)\n"

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "args.h"
+#include "files.h"
 #include "m2msec/core/encoding.h"
 #include "m2msec/est/server.h"
 #include "m2msec/http/server.h"
@@ -28,7 +29,7 @@ using cli::Options;
 const std::vector<std::string_view> kOptions{"config",    "roles",     "listen",        "psk-listen",
                                              "ca-cert",   "ca-key",    "validity-days", "cert",
                                              "key",       "client-ca", "client-crl",    "client-flavour",
-                                             "enrolees"};
+                                             "enrolees",  "ocsp-staple"};
 const std::vector<std::string_view> kFlags{"require-pop-linking"};
 
 // Calls on_line(where, words) for every line of the file that holds more than a comment ('#' to the end of
@@ -175,6 +176,12 @@ Result<void> start_est(const Options& opts, Running& running) {
   clients.client_certificate_optional = true;
   cert_config.peer_policy = std::move(clients);
   cert_config.clock = clock;
+  //= TS-0003 V3.18.0 §8.1.2.2
+  //# OCSP stapling (RFC 6066 clause 8): the MEF's certificate status for clients that ask for it.
+  if (const auto staple = opts.get("ocsp-staple")) {
+    M2MSEC_ASSIGN_OR_RETURN(const std::string der, cli::read_file(*staple));
+    cert_config.ocsp_staple = std::make_shared<tls::FixedOcspStaple>(Bytes(der.begin(), der.end()));
+  }
   M2MSEC_ASSIGN_OR_RETURN(auto server, serve(listen, std::move(cert_config), handler, "certificate"));
   running.servers.push_back(std::move(server));
 

@@ -82,6 +82,44 @@ def ocsp_cases(m2msec, work, f):
         responder.wait()
 
 
+def stapling_cases(m2msec, work, f):
+    """OCSP stapling from the command line: `m2msec saef serve --ocsp-staple` checked by `openssl s_client
+    -status`, and `m2msec saef connect --peer-status require-staple` with and without a staple. The response
+    is made by `openssl ocsp` from an index that lists server.pem as valid."""
+    index, response = os.path.join(work, "staple-index.txt"), os.path.join(work, "staple.der")
+    serial = run(["openssl", "x509", "-in", f("server.pem"), "-noout", "-serial"]).stdout.decode().strip().split("=")[1]
+    with open(index, "w") as out:
+        out.write("V\t351231000000Z\t\t%s\tunknown\t/CN=m2msec test server\n" % serial)
+    made = run(["openssl", "ocsp", "-index", index, "-CA", f("int.pem"), "-rsigner", f("int.pem"), "-rkey", f("int.key"),
+                "-issuer", f("int.pem"), "-cert", f("server.pem"), "-respout", response, "-ndays", "1"])
+    assert made.returncode == 0, made.stderr.decode()
+    server = [m2msec, "saef", "serve", "--listen", "127.0.0.1:0", "--cert", f("server.chain.pem"), "--key",
+              f("server.key"), "--ca", f("root.pem")]
+    client = [m2msec, "saef", "connect", "--sni", "in-cse.m2m.example.com", "--cert", f("client.chain.pem"), "--key",
+              f("client.key"), "--ca", f("root.pem"), "--peer-status", "require-staple"]
+
+    def serving(extra):
+        child = subprocess.Popen(server + extra, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return child, int(child.stdout.readline().strip().split("=")[1])
+
+    child, port = serving(["--ocsp-staple", response])
+    peer = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-servername", "in-cse.m2m.example.com",
+                           "-status", "-cert", f("client.pem"), "-key", f("client.key"), "-CAfile", f("root.pem")],
+                          input=b"", capture_output=True, timeout=30)
+    child.kill()
+    child.wait()
+    text = peer.stdout.decode()
+    check("saef serve --ocsp-staple: openssl s_client -status reads a good staple",
+          "OCSP Response Status: successful" in text and "Cert Status: good" in text, text[-600:])
+    for extra, want in ((["--ocsp-staple", response], "cipher="), ([], "alert=113")):
+        child, port = serving(extra)
+        out = subprocess.run(client + ["--connect", "127.0.0.1:%d" % port], input=b"", capture_output=True, timeout=30)
+        child.kill()
+        child.wait()
+        check("saef connect --peer-status require-staple, server %s a staple" % ("with" if extra else "without"),
+              want in out.stdout.decode() and (out.returncode == 0) == bool(extra), out.stdout.decode())
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -140,6 +178,7 @@ def main():
               out.stdout.decode())
 
         ocsp_cases(m2msec, work, f)
+        stapling_cases(m2msec, work, f)
 
         # cert request: a new P-256 key (0600, never overwriting) and a 10.1.4 CSR that openssl verifies.
         for ident, san in (("//m2m.example.com/CSE1/Cae3", "URI:onem2m://m2m.example.com/CSE1/Cae3"),

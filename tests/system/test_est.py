@@ -218,8 +218,20 @@ def main():
         finally:
             check("m2msecd stops on SIGTERM", stop_daemon(daemon) == 0, str(daemon.returncode))
         # The configuration file and a command-line switch: every CSR must now carry the binding.
-        daemon, ports = start_daemon(m2msecd, ["--config", config, "--require-pop-linking"])
+        # ... and OCSP stapling of the MEF's certificate (RFC 6066 8), the response made by `openssl ocsp`.
+        staple = os.path.join(work, "mef.ocsp.der")
+        serial = run(["openssl", "x509", "-in", pki.mef__pem, "-noout", "-serial"]).stdout.decode().strip().split("=")[1]
+        with open(os.path.join(work, "mef.index"), "w") as f:
+            f.write("V\t351231000000Z\t\t%s\tunknown\t/CN=m2msec test mef\n" % serial)
+        run(["openssl", "ocsp", "-index", os.path.join(work, "mef.index"), "-CA", pki.int__pem, "-rsigner", pki.int__pem,
+             "-rkey", pki.int__key, "-issuer", pki.int__pem, "-cert", pki.mef__pem, "-respout", staple, "-ndays", "1"])
+        daemon, ports = start_daemon(m2msecd, ["--config", config, "--require-pop-linking", "--ocsp-staple", staple])
         try:
+            peer = run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % ports.get("certificate", 0), "-servername", MEF,
+                        "-status", "-CAfile", pki.root__pem], data=b"")
+            check("--ocsp-staple: openssl s_client -status reads a good staple for the MEF's certificate",
+                  b"OCSP Response Status: successful" in peer.stdout and b"Cert Status: good" in peer.stdout,
+                  peer.stdout.decode()[-400:])
             csr = openssl_csr(pki, work, "unlinked", "DNS:mn-cse2.in-cse.m2m.example.com")
             code, body, _ = curl(ports.get("certificate", 0), "/.well-known/est/simplereenroll", pki, cert="est_client",
                                  data=base64.b64encode(csr))
