@@ -7,6 +7,7 @@
 #include "m2msec/crypto/block_cipher.h"
 #include "m2msec/crypto/hash.h"
 #include "m2msec/crypto/key_agreement.h"
+#include "m2msec/crypto/key_wrap.h"
 #include "m2msec/crypto/registry.h"
 #include "m2msec/crypto/signature.h"
 
@@ -62,6 +63,16 @@ Result<void> exercise_block_cipher(std::string_view name) {
   return {};
 }
 
+Result<void> exercise_key_wrap(std::string_view name) {
+  M2MSEC_ASSIGN_OR_RETURN(const crypto::KeyWrap kw, crypto::KeyWrap::named(name));
+  const Bytes kek(kw.key_size(), 0x42);
+  const Bytes key(32, 0x24);
+  M2MSEC_ASSIGN_OR_RETURN(const Bytes wrapped, kw.wrap(kek, key));
+  M2MSEC_ASSIGN_OR_RETURN(const SecretBytes unwrapped, kw.unwrap(kek, wrapped));
+  if (!ct::equal(unwrapped.view(), key)) return Error::internal("key wrap round trip mismatch");
+  return {};
+}
+
 }  // namespace
 
 Result<void> run_algorithms(const std::vector<std::string_view>& args) {
@@ -79,6 +90,9 @@ Result<void> run_algorithms(const std::vector<std::string_view>& args) {
   }
   for (auto name : crypto::algorithm_names(crypto::Family::kBlockCipher)) {
     report("block-cipher", name, exercise_block_cipher(name));
+  }
+  for (auto name : crypto::algorithm_names(crypto::Family::kKeyWrap)) {
+    report("key-wrap", name, exercise_key_wrap(name));
   }
   if (!all_ok) return Error::unsupported("some registered algorithms are unavailable");
   return {};

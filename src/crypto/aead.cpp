@@ -25,8 +25,9 @@ struct AeadRow {
 
 //= TS-0003 V3.18.0 Annex L: the AEAD identifiers ALG_AEAD_AES_{128,256}_{GCM,CCM,CCM_8}.
 // Sizes from RFC 5116 clause 5 and RFC 6655 clause 3 (CCM_8: 8-octet tag).
-constexpr std::array<AeadRow, 6> kAeads{{
+constexpr std::array<AeadRow, 7> kAeads{{
     {"aes-128-gcm", "AES-128-GCM", Mode::kGcm, 16, 16},
+    {"aes-192-gcm", "AES-192-GCM", Mode::kGcm, 24, 16},  // not in Annex L: JOSE A192GCM (RFC 7518 clause 5.3)
     {"aes-256-gcm", "AES-256-GCM", Mode::kGcm, 32, 16},
     {"aes-128-ccm", "AES-128-CCM", Mode::kCcm, 16, 16},
     {"aes-256-ccm", "AES-256-CCM", Mode::kCcm, 32, 16},
@@ -47,10 +48,6 @@ const EVP_CIPHER* fetch(std::size_t row) {
   });
   return g_fetched[row].cipher;
 }
-
-// OpenSSL wants non-null pointers even for empty inputs (a null input means "finish" to its AEAD code).
-const std::uint8_t kEmpty[1] = {0};
-const std::uint8_t* ptr(ByteView v) { return v.empty() ? kEmpty : v.data(); }
 
 bool fits_int(std::size_t n) { return n <= static_cast<std::size_t>(INT_MAX); }
 
@@ -130,7 +127,7 @@ Result<std::size_t> AeadKey::seal(ByteView nonce, ByteView aad, ByteView plainte
     return internal::openssl_error("AEAD associated data");
   }
   std::uint8_t* dst = out.data();
-  if (EVP_EncryptUpdate(m_enc, dst, &len, ptr(plaintext), static_cast<int>(plaintext.size())) != 1) {
+  if (EVP_EncryptUpdate(m_enc, dst, &len, internal::non_null(plaintext), static_cast<int>(plaintext.size())) != 1) {
     return internal::openssl_error("AEAD encrypt");
   }
   int tail = 0;
@@ -162,7 +159,7 @@ Result<std::size_t> AeadKey::open(ByteView nonce, ByteView aad, ByteView sealed,
   if (ok && row.mode == Mode::kCcm) ok = EVP_DecryptUpdate(m_dec, nullptr, &len, nullptr, static_cast<int>(n)) == 1;
   if (ok && !aad.empty()) ok = EVP_DecryptUpdate(m_dec, nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1;
   // For CCM the tag is checked by this update; for GCM by the final call.
-  if (ok) ok = EVP_DecryptUpdate(m_dec, dst, &len, ptr(ciphertext), static_cast<int>(n)) == 1;
+  if (ok) ok = EVP_DecryptUpdate(m_dec, dst, &len, internal::non_null(ciphertext), static_cast<int>(n)) == 1;
   if (ok && row.mode == Mode::kGcm) {
     int tail = 0;
     ok = EVP_DecryptFinal_ex(m_dec, dst + len, &tail) == 1;

@@ -64,9 +64,6 @@ Error wrong_key(const internal::SignatureRow& row) {
   return Error::usage("key does not belong to signature scheme '" + std::string(row.name) + "'");
 }
 
-const std::uint8_t kEmpty[1] = {0};
-const std::uint8_t* ptr(ByteView v) { return v.empty() ? kEmpty : v.data(); }
-
 }  // namespace
 
 //= RFC 7091 clause 6.1: key generation on the parameter set of the row (TC26 set A, RFC 7836 Annex A).
@@ -91,13 +88,17 @@ Result<Bytes> internal::gost_sign(const SignatureRow& row, const PrivateKey& key
   const EVP_MD* md = ENGINE_get_digest(e, params_of(row).digest_nid);
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (md == nullptr || !ctx ||
-      EVP_DigestSignInit(ctx.get(), nullptr, md, e, const_cast<EVP_PKEY*>(key.evp())) != 1) {
+      EVP_DigestSignInit(ctx.get(), nullptr, md, e, mut(key.evp())) != 1) {
     return openssl_error("GOST sign init");
   }
   std::size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, ptr(message), message.size()) != 1) return openssl_error("GOST sign");
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, non_null(message), message.size()) != 1) {
+    return openssl_error("GOST sign");
+  }
   Bytes out(len);
-  if (EVP_DigestSign(ctx.get(), out.data(), &len, ptr(message), message.size()) != 1) return openssl_error("GOST sign");
+  if (EVP_DigestSign(ctx.get(), out.data(), &len, non_null(message), message.size()) != 1) {
+    return openssl_error("GOST sign");
+  }
   out.resize(len);
   if (out.size() != 2 * row.field_size) return Error::internal("GOST signature of unexpected size");
   return out;
@@ -110,10 +111,10 @@ Result<void> internal::gost_verify(const SignatureRow& row, const PublicKey& key
   const EVP_MD* md = ENGINE_get_digest(e, params_of(row).digest_nid);
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (md == nullptr || !ctx ||
-      EVP_DigestVerifyInit(ctx.get(), nullptr, md, e, const_cast<EVP_PKEY*>(key.evp())) != 1) {
+      EVP_DigestVerifyInit(ctx.get(), nullptr, md, e, mut(key.evp())) != 1) {
     return openssl_error("GOST verify init");
   }
-  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), ptr(message), message.size()) != 1) {
+  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), non_null(message), message.size()) != 1) {
     ERR_clear_error();
     return Error::crypto("signature verification failed");
   }

@@ -17,15 +17,14 @@ struct KeyAgreementRow {
   std::size_t field_size;  // octets of a coordinate, and of the shared secret
 };
 
-// ECDH (SEC 1 v2 clause 3.3.1) over P-256 and P-384 (RFC 5903 clauses 3.1, 3.2) and brainpoolP256r1
+// ECDH (SEC 1 v2 clause 3.3.1) over P-256, P-384 and P-521 (RFC 5903 clauses 3.1-3.3) and brainpoolP256r1
 // (RFC 5639 clause 3.4, as RFC 7027 uses it).
-constexpr std::array<KeyAgreementRow, 3> kKeyAgreements{{
+constexpr std::array<KeyAgreementRow, 4> kKeyAgreements{{
     {"ecdh-p256", "prime256v1", 32},
     {"ecdh-p384", "secp384r1", 48},
+    {"ecdh-p521", "secp521r1", 66},  // RFC 5903 clause 3.3
     {"ecdh-brainpoolp256r1", "brainpoolP256r1", 32},
 }};
-
-EVP_PKEY* mut(const EVP_PKEY* pkey) { return const_cast<EVP_PKEY*>(pkey); }
 
 }  // namespace
 
@@ -61,10 +60,10 @@ Result<SecretBytes> derive_shared_secret(const KeyAgreement& scheme, const Priva
   if (!internal::is_ec_key_on(peer.evp(), row.group)) {
     return Error::usage("peer key is not on the curve of '" + std::string(row.name) + "'");
   }
-  internal::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, mut(mine.evp()), nullptr));
+  internal::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, internal::mut(mine.evp()), nullptr));
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1) return internal::openssl_error("EVP_PKEY_derive_init");
   // validate_peer = 1: OpenSSL runs the public key check on the peer's point (SEC 1 v2 clause 3.2.2.1).
-  if (EVP_PKEY_derive_set_peer_ex(ctx.get(), mut(peer.evp()), 1) != 1) {
+  if (EVP_PKEY_derive_set_peer_ex(ctx.get(), internal::mut(peer.evp()), 1) != 1) {
     ERR_clear_error();
     return Error::usage("peer public key is not a valid point of the curve");
   }

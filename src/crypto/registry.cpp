@@ -43,6 +43,7 @@ std::vector<std::string_view> algorithm_names(Family family) {
     case Family::kSignature: return internal::signature_names();
     case Family::kKeyAgreement: return internal::key_agreement_names();
     case Family::kBlockCipher: return internal::block_cipher_names();
+    case Family::kKeyWrap: return internal::key_wrap_names();
   }
   return {};
 }

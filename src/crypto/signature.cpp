@@ -9,6 +9,7 @@
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include <array>
@@ -26,10 +27,11 @@ using internal::SignatureRow;
 
 // The registry rows of the signature family. Rows of kind kGost2012 ("gost2012-256", "gost2012-512") are
 // implemented in gost_signature.cpp.
-constexpr std::array<SignatureRow, 6> kSignatures{{
-    // FIPS 186-4 clause 6 ECDSA; curves P-256 / P-384 (SEC 2 secp256r1 / secp384r1).
+constexpr std::array<SignatureRow, 10> kSignatures{{
+    // FIPS 186-4 clause 6 ECDSA; curves P-256 / P-384 / P-521 (SEC 2 secp256r1 / secp384r1 / secp521r1).
     {"ecdsa-p256-sha256", SignatureKind::kEcdsa, AlgorithmSet::kDefault, "EC", "prime256v1", "SHA2-256", 32},
     {"ecdsa-p384-sha384", SignatureKind::kEcdsa, AlgorithmSet::kDefault, "EC", "secp384r1", "SHA2-384", 48},
+    {"ecdsa-p521-sha512", SignatureKind::kEcdsa, AlgorithmSet::kDefault, "EC", "secp521r1", "SHA2-512", 66},
     // RFC 5639 clause 3.4 curve brainpoolP256r1.
     {"ecdsa-brainpoolp256r1-sha256", SignatureKind::kEcdsa, AlgorithmSet::kDefault, "EC", "brainpoolP256r1",
      "SHA2-256", 32},
@@ -39,6 +41,10 @@ constexpr std::array<SignatureRow, 6> kSignatures{{
     // Annex A.2): the engine's paramset names "TCA" (256-bit) and "A" (512-bit).
     {"gost2012-256", SignatureKind::kGost2012, AlgorithmSet::kGost, "gost2012_256", "TCA", "md_gost12_256", 32},
     {"gost2012-512", SignatureKind::kGost2012, AlgorithmSet::kGost, "gost2012_512", "A", "md_gost12_512", 64},
+    // RFC 8017 clause 8.2 RSASSA-PKCS1-v1_5 (JOSE RS256 / RS384 / RS512, RFC 7518 clause 3.3).
+    {"rsa-pkcs1-sha256", SignatureKind::kRsaPkcs1, AlgorithmSet::kDefault, "RSA", "", "SHA2-256", 0},
+    {"rsa-pkcs1-sha384", SignatureKind::kRsaPkcs1, AlgorithmSet::kDefault, "RSA", "", "SHA2-384", 0},
+    {"rsa-pkcs1-sha512", SignatureKind::kRsaPkcs1, AlgorithmSet::kDefault, "RSA", "", "SHA2-512", 0},
 }};
 
 // The GOST dispatch below is compiled only once the table holds a kGost2012 row, so this file links
@@ -51,14 +57,15 @@ constexpr bool has_gost_rows() {
 }
 constexpr bool kHasGostRows = has_gost_rows();
 
+using internal::BnPtr;
+using internal::EcGroupPtr;
+using internal::group_of;
+using internal::mut;
+using internal::ParamBldPtr;
+using internal::ParamPtr;
+
 struct BioFree {
   void operator()(BIO* b) const { BIO_free(b); }
-};
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_clear_free(b); }
-};
-struct EcGroupFree {
-  void operator()(EC_GROUP* g) const { EC_GROUP_free(g); }
 };
 struct EcPointFree {
   void operator()(EC_POINT* p) const { EC_POINT_free(p); }
@@ -66,38 +73,9 @@ struct EcPointFree {
 struct EcdsaSigFree {
   void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
 };
-struct ParamBldFree {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
 using BioPtr = std::unique_ptr<BIO, BioFree>;
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
-using EcGroupPtr = std::unique_ptr<EC_GROUP, EcGroupFree>;
 using EcPointPtr = std::unique_ptr<EC_POINT, EcPointFree>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
-using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree>;
-using ParamPtr = std::unique_ptr<OSSL_PARAM, ParamFree>;
-
-// OpenSSL wants non-null pointers even for empty inputs.
-const std::uint8_t kEmpty[1] = {0};
-const std::uint8_t* ptr(ByteView v) { return v.empty() ? kEmpty : v.data(); }
-
-// OpenSSL's API takes non-const keys for operations that do not change them.
-EVP_PKEY* mut(const EVP_PKEY* pkey) { return const_cast<EVP_PKEY*>(pkey); }
-
-// The NID of a curve name, short ("prime256v1") or NIST ("P-256") form.
-int curve_nid(const char* name) {
-  int nid = OBJ_sn2nid(name);
-  if (nid == NID_undef) nid = EC_curve_nist2nid(name);
-  return nid;
-}
-
-EcGroupPtr group_of(std::string_view curve) {
-  const int nid = curve_nid(std::string(curve).c_str());
-  return EcGroupPtr(nid == NID_undef ? nullptr : EC_GROUP_new_by_curve_name(nid));
-}
 
 Result<BioPtr> memory_bio(std::string_view text) {
   if (text.size() > static_cast<std::size_t>(INT_MAX)) return Error::usage("PEM text too long");
@@ -125,6 +103,7 @@ bool key_fits(const SignatureRow& row, const EVP_PKEY* pkey) {
     case SignatureKind::kEcdsa: return internal::is_ec_key_on(pkey, row.group);
     case SignatureKind::kEd25519: return EVP_PKEY_is_a(pkey, "ED25519") == 1;
     case SignatureKind::kGost2012: return false;  // checked by gost_signature.cpp
+    case SignatureKind::kRsaPkcs1: return EVP_PKEY_is_a(pkey, "RSA") == 1;  // size: internal::check_rsa_key
   }
   return false;
 }
@@ -347,6 +326,18 @@ Result<PublicKey> PrivateKey::public_key() const {
 
 // ---- shared key helpers (internal.h) ----
 
+int internal::curve_nid(std::string_view curve) {
+  const std::string name(curve);
+  int nid = OBJ_sn2nid(name.c_str());
+  if (nid == NID_undef) nid = EC_curve_nist2nid(name.c_str());
+  return nid;
+}
+
+internal::EcGroupPtr internal::group_of(std::string_view curve) {
+  const int nid = curve_nid(curve);
+  return EcGroupPtr(nid == NID_undef ? nullptr : EC_GROUP_new_by_curve_name(nid));
+}
+
 Result<PrivateKey> internal::generate_key(std::string_view key_type, std::string_view group) {
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, std::string(key_type).c_str(), nullptr));
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1) return openssl_error("EVP_PKEY_keygen_init");
@@ -366,7 +357,7 @@ bool internal::is_ec_key_on(const EVP_PKEY* pkey, std::string_view curve) {
     return false;  // explicit curve parameters: never accepted as a named curve
   }
   const int nid = curve_nid(name);
-  return nid != NID_undef && nid == curve_nid(std::string(curve).c_str());
+  return nid != NID_undef && nid == curve_nid(curve);
 }
 
 namespace {
@@ -447,6 +438,7 @@ Result<PrivateKey> SignatureScheme::generate() const {
   if constexpr (kHasGostRows) {
     if (row.kind == SignatureKind::kGost2012) return internal::gost_generate(row);
   }
+  if (row.kind == SignatureKind::kRsaPkcs1) return internal::generate_rsa_key(internal::kRsaMinBits);
   return internal::generate_key(row.key_type, row.group);
 }
 
@@ -461,7 +453,8 @@ Result<PrivateKey> SignatureScheme::private_key_from_raw(ByteView raw) const {
       if (pkey == nullptr) return internal::openssl_error("EVP_PKEY_new_raw_private_key_ex");
       return PrivateKey(pkey);
     }
-    case SignatureKind::kGost2012: break;
+    case SignatureKind::kGost2012:
+    case SignatureKind::kRsaPkcs1: break;  // RSA: rsa.h builds keys from their components
   }
   return Error::unsupported("no raw private key form for '" + std::string(row.name) + "'");
 }
@@ -476,7 +469,8 @@ Result<PublicKey> SignatureScheme::public_key_from_raw(ByteView raw) const {
       if (pkey == nullptr) return internal::openssl_error("EVP_PKEY_new_raw_public_key_ex");
       return PublicKey(pkey);
     }
-    case SignatureKind::kGost2012: break;
+    case SignatureKind::kGost2012:
+    case SignatureKind::kRsaPkcs1: break;
   }
   return Error::unsupported("no raw public key form for '" + std::string(row.name) + "'");
 }
@@ -485,7 +479,9 @@ Result<PublicKey> SignatureScheme::public_key_from_raw(ByteView raw) const {
 
 namespace {
 Result<void> check_encoding(const SignatureRow& row, SignatureEncoding encoding) {
-  if (row.kind != SignatureKind::kEcdsa && encoding != SignatureEncoding::kRaw) {
+  // RSA: both encodings are the plain signature octets (signature.h).
+  if (row.kind != SignatureKind::kEcdsa && row.kind != SignatureKind::kRsaPkcs1 &&
+      encoding != SignatureEncoding::kRaw) {
     return Error::usage("signature scheme '" + std::string(row.name) + "' has no DER form: use kRaw");
   }
   return {};
@@ -496,6 +492,21 @@ const char* digest_of(const SignatureRow& row, std::string& storage) {
   storage = std::string(row.digest);
   return storage.c_str();
 }
+
+// The key checks sign and verify make: type and curve, and for RSA the modulus size.
+Result<void> check_key(const SignatureRow& row, const EVP_PKEY* pkey) {
+  if (!key_fits(row, pkey)) return wrong_key(row);
+  if (row.kind == SignatureKind::kRsaPkcs1) return internal::check_rsa_key(pkey);
+  return {};
+}
+
+// RSA rows pad with RSASSA-PKCS1-v1_5 (RFC 8017 clause 8.2; OpenSSL's default, set explicitly).
+Result<void> set_padding(const SignatureRow& row, EVP_PKEY_CTX* pctx) {
+  if (row.kind == SignatureKind::kRsaPkcs1 && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
+    return internal::openssl_error("EVP_PKEY_CTX_set_rsa_padding");
+  }
+  return {};
+}
 }  // namespace
 
 Result<Bytes> sign(const SignatureScheme& scheme, const PrivateKey& key, ByteView message,
@@ -505,20 +516,22 @@ Result<Bytes> sign(const SignatureScheme& scheme, const PrivateKey& key, ByteVie
   if constexpr (kHasGostRows) {
     if (row.kind == SignatureKind::kGost2012) return internal::gost_sign(row, key, message);
   }
-  if (!key_fits(row, key.evp())) return wrong_key(row);
+  M2MSEC_TRY(check_key(row, key.evp()));
 
   internal::MdCtxPtr ctx(EVP_MD_CTX_new());
   std::string digest;
-  if (!ctx || EVP_DigestSignInit_ex(ctx.get(), nullptr, digest_of(row, digest), nullptr, nullptr,
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
+  if (!ctx || EVP_DigestSignInit_ex(ctx.get(), &pctx, digest_of(row, digest), nullptr, nullptr,
                                     mut(key.evp()), nullptr) != 1) {
     return internal::openssl_error("EVP_DigestSignInit_ex");
   }
+  M2MSEC_TRY(set_padding(row, pctx));
   std::size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, ptr(message), message.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, internal::non_null(message), message.size()) != 1) {
     return internal::openssl_error("EVP_DigestSign(size)");
   }
   Bytes out(len);
-  if (EVP_DigestSign(ctx.get(), out.data(), &len, ptr(message), message.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), out.data(), &len, internal::non_null(message), message.size()) != 1) {
     return internal::openssl_error("EVP_DigestSign");
   }
   out.resize(len);
@@ -535,7 +548,7 @@ Result<void> verify(const SignatureScheme& scheme, const PublicKey& key, ByteVie
   if constexpr (kHasGostRows) {
     if (row.kind == SignatureKind::kGost2012) return internal::gost_verify(row, key, message, signature);
   }
-  if (!key_fits(row, key.evp())) return wrong_key(row);
+  M2MSEC_TRY(check_key(row, key.evp()));
 
   // OpenSSL's ECDSA verification refuses DER that is not the one canonical encoding (re-encodes and
   // compares), so kDer accepts exactly one form per signature.
@@ -546,11 +559,14 @@ Result<void> verify(const SignatureScheme& scheme, const PublicKey& key, ByteVie
   }
   internal::MdCtxPtr ctx(EVP_MD_CTX_new());
   std::string digest;
-  if (!ctx || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, digest_of(row, digest), nullptr, nullptr,
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
+  if (!ctx || EVP_DigestVerifyInit_ex(ctx.get(), &pctx, digest_of(row, digest), nullptr, nullptr,
                                       mut(key.evp()), nullptr) != 1) {
     return internal::openssl_error("EVP_DigestVerifyInit_ex");
   }
-  if (EVP_DigestVerify(ctx.get(), ptr(signature), signature.size(), ptr(message), message.size()) != 1) {
+  M2MSEC_TRY(set_padding(row, pctx));
+  if (EVP_DigestVerify(ctx.get(), internal::non_null(signature), signature.size(), internal::non_null(message),
+                       message.size()) != 1) {
     return verification_failed();
   }
   return {};

@@ -35,7 +35,8 @@ TEST(Aead, KnownAnswers) {
     EXPECT_EQ(*opened, plaintext);
     covered.insert(v.section);
   });
-  for (const char* name : {"aes-128-gcm", "aes-256-gcm", "aes-128-ccm", "aes-256-ccm", "aes-128-ccm-8", "aes-256-ccm-8"}) {
+  for (const char* name : {"aes-128-gcm", "aes-192-gcm", "aes-256-gcm", "aes-128-ccm", "aes-256-ccm", "aes-128-ccm-8",
+                           "aes-256-ccm-8"}) {
     EXPECT_TRUE(covered.count(name)) << name;
   }
 }
@@ -110,8 +111,8 @@ TEST_P(AeadEach, OneKeyManyMessagesAnyOrder) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AnnexL, AeadEach,
-                         ::testing::Values("aes-128-gcm", "aes-256-gcm", "aes-128-ccm", "aes-256-ccm", "aes-128-ccm-8",
-                                           "aes-256-ccm-8"),
+                         ::testing::Values("aes-128-gcm", "aes-192-gcm", "aes-256-gcm", "aes-128-ccm", "aes-256-ccm",
+                                           "aes-128-ccm-8", "aes-256-ccm-8"),
                          [](const auto& param_info) {
                            std::string name(param_info.param);
                            for (char& c : name) {
@@ -120,10 +121,12 @@ INSTANTIATE_TEST_SUITE_P(AnnexL, AeadEach,
                            return name;
                          });
 
-TEST(Aead, RegistryListsTheAnnexLSet) {
+TEST(Aead, RegistryListsTheAnnexLSetAndAes192Gcm) {
   EXPECT_EQ(algorithm_names(Family::kAead),
-            (std::vector<std::string_view>{"aes-128-gcm", "aes-256-gcm", "aes-128-ccm", "aes-256-ccm", "aes-128-ccm-8",
-                                           "aes-256-ccm-8"}));
+            (std::vector<std::string_view>{"aes-128-gcm", "aes-192-gcm", "aes-256-gcm", "aes-128-ccm", "aes-256-ccm",
+                                           "aes-128-ccm-8", "aes-256-ccm-8"}));
+  EXPECT_EQ(Aead::named("aes-192-gcm")->key_size(), 24u);
+  EXPECT_EQ(Aead::named("aes-192-gcm")->tag_size(), 16u);
   auto unknown = Aead::named("chacha20-poly1305");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().category(), Category::kUnsupported);

@@ -25,7 +25,7 @@ KeyAgreement scheme(const std::string& name) {
 
 void expect_usage(const Error& e) { EXPECT_EQ(e.category(), Category::kUsage) << e.to_string(); }
 
-// RFC 5903 clauses 8.1, 8.2 and RFC 7027 Appendix A.1.
+// RFC 5903 clauses 8.1, 8.2, 8.3 and RFC 7027 Appendix A.1.
 TEST(Ecdh, RfcKnownAnswers) {
   const int n = test::for_each_vector("ecdh_rfc5903_rfc7027.vec", [](const test::Vector& v) {
     const KeyAgreement ka = scheme(v.text("Scheme"));
@@ -53,6 +53,7 @@ TEST(Ecdh, RfcKnownAnswers) {
     EXPECT_EQ(hex_encode(z1->view(), HexCase::kUpper), shared);
     EXPECT_EQ(hex_encode(z2->view(), HexCase::kUpper), shared);
     EXPECT_EQ(z1->size(), ka.shared_secret_size());
+    EXPECT_EQ(z1->size(), v.hex("PrivA").size());
 
     // A point next to the peer's (y + 1) is not on the curve.
     Bytes off = point_b;
@@ -61,11 +62,11 @@ TEST(Ecdh, RfcKnownAnswers) {
     ASSERT_FALSE(bad);
     expect_usage(bad.error());
   });
-  EXPECT_EQ(n, 3);
+  EXPECT_EQ(n, 4);
 }
 
 TEST(Ecdh, GeneratedKeysAgree) {
-  for (const char* name : {"ecdh-p256", "ecdh-p384", "ecdh-brainpoolp256r1"}) {
+  for (const char* name : {"ecdh-p256", "ecdh-p384", "ecdh-p521", "ecdh-brainpoolp256r1"}) {
     SCOPED_TRACE(name);
     const KeyAgreement ka = scheme(name);
     auto a = ka.generate();
@@ -168,14 +169,31 @@ TEST(Ecdh, OffCurvePointInSubjectPublicKeyInfoRefused) {
 
 TEST(Ecdh, RegistryNames) {
   const auto names = algorithm_names(Family::kKeyAgreement);
-  EXPECT_EQ(names, (std::vector<std::string_view>{"ecdh-p256", "ecdh-p384", "ecdh-brainpoolp256r1"}));
-  for (const char* bad : {"", "ecdh", "ecdh-p521", "x25519", "ECDH-P256"}) {
+  EXPECT_EQ(names, (std::vector<std::string_view>{"ecdh-p256", "ecdh-p384", "ecdh-p521", "ecdh-brainpoolp256r1"}));
+  for (const char* bad : {"", "ecdh", "ecdh-p224", "x25519", "ECDH-P256"}) {
     auto s = KeyAgreement::named(bad);
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error().category(), Category::kUnsupported);
   }
   EXPECT_EQ(scheme("ecdh-p384").name(), "ecdh-p384");
   EXPECT_EQ(scheme("ecdh-p384").shared_secret_size(), 48u);
+  EXPECT_EQ(scheme("ecdh-p521").shared_secret_size(), 66u);
+}
+
+TEST(Ecdh, P521RawFormsAreSixtySixOctets) {
+  const KeyAgreement ka = scheme("ecdh-p521");
+  auto key = ka.generate();
+  ASSERT_TRUE(key);
+  auto raw = key->public_key()->raw();
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->size(), 1u + 2 * 66);
+  EXPECT_TRUE(ka.public_key_from_raw(*raw));
+  // 65 octets (the P-521 scalar without its leading zero octet) and 66 octets of 0xFF (above n) are refused.
+  for (const Bytes& bad : {Bytes(65, 7), Bytes(66, 0xFF), Bytes(66, 0)}) {
+    auto k = ka.private_key_from_raw(bad);
+    ASSERT_FALSE(k);
+    expect_usage(k.error());
+  }
 }
 
 // ---- The OpenSSL command line as an independent oracle ----
@@ -186,7 +204,7 @@ using test::TempDir;
 
 TEST(EcdhOracle, OpenSslCliDerivesTheSameSecret) {
   for (auto [name, curve] : {std::pair{"ecdh-p256", "P-256"}, std::pair{"ecdh-p384", "P-384"},
-                             std::pair{"ecdh-brainpoolp256r1", "brainpoolP256r1"}}) {
+                             std::pair{"ecdh-p521", "P-521"}, std::pair{"ecdh-brainpoolp256r1", "brainpoolP256r1"}}) {
     SCOPED_TRACE(name);
     TempDir dir("m2msec-ecdh");
     const KeyAgreement ka = scheme(name);

@@ -35,8 +35,14 @@ void expect_verification_failed(const Result<void>& r) {
 
 void expect_usage(const Error& e) { EXPECT_EQ(e.category(), Category::kUsage) << e.to_string(); }
 
+// A DER length (X.690 clause 8.1.3): short form below 128, else one length octet (enough up to P-521).
+void der_length(Bytes& out, std::size_t n) {
+  if (n >= 128) out.push_back(0x81);
+  out.push_back(static_cast<std::uint8_t>(n));
+}
+
 // The X9.62 Ecdsa-Sig-Value DER of (r, s), written here independently of the library: SEQUENCE of two
-// minimal positive INTEGERs (short-form lengths suffice up to P-384).
+// minimal positive INTEGERs.
 Bytes der_signature(ByteView r, ByteView s) {
   auto integer = [](ByteView v) {
     std::size_t i = 0;
@@ -46,14 +52,15 @@ Bytes der_signature(ByteView r, ByteView s) {
     // Built with push_back: GCC 12 at -O3 warns falsely (-Warray-bounds) on vector::insert here.
     Bytes out;
     out.push_back(0x02);
-    out.push_back(static_cast<std::uint8_t>(body.size() + (pad ? 1 : 0)));
+    der_length(out, body.size() + (pad ? 1 : 0));
     if (pad) out.push_back(0x00);
     for (std::uint8_t b : body) out.push_back(b);
     return out;
   };
   const Bytes ri = integer(r);
   const Bytes si = integer(s);
-  Bytes out{0x30, static_cast<std::uint8_t>(ri.size() + si.size())};
+  Bytes out{0x30};
+  der_length(out, ri.size() + si.size());
   out.insert(out.end(), ri.begin(), ri.end());
   out.insert(out.end(), si.begin(), si.end());
   return out;
@@ -123,7 +130,7 @@ TEST(Ed25519, RawKeySizesChecked) {
   expect_usage(q.error());
 }
 
-// ---- RFC 6979 Appendix A.2.5 / A.2.6 ----
+// ---- RFC 6979 Appendix A.2.5 / A.2.6 / A.2.7 ----
 
 TEST(Ecdsa, Rfc6979SignaturesVerify) {
   const int n = test::for_each_vector("ecdsa_rfc6979.vec", [](const test::Vector& v) {
@@ -169,18 +176,18 @@ TEST(Ecdsa, Rfc6979SignaturesVerify) {
     expect_verification_failed(verify(s, *pub, message, raw, SignatureEncoding::kDer));
     expect_verification_failed(verify(s, *pub, message, Bytes(raw.size(), 0), SignatureEncoding::kRaw));
   });
-  EXPECT_EQ(n, 4);
+  EXPECT_EQ(n, 6);
 }
 
 TEST(Ecdsa, RoundTripEverySchemeAndEncoding) {
-  for (const char* name : {"ecdsa-p256-sha256", "ecdsa-p384-sha384", "ecdsa-brainpoolp256r1-sha256"}) {
+  for (auto [name, field] : {std::pair{"ecdsa-p256-sha256", 32u}, std::pair{"ecdsa-p384-sha384", 48u},
+                             std::pair{"ecdsa-p521-sha512", 66u}, std::pair{"ecdsa-brainpoolp256r1-sha256", 32u}}) {
     SCOPED_TRACE(name);
     const SignatureScheme s = scheme(name);
     auto key = s.generate();
     ASSERT_TRUE(key);
     auto pub = key->public_key();
     ASSERT_TRUE(pub);
-    const std::size_t field = std::string(name) == "ecdsa-p384-sha384" ? 48 : 32;
     for (SignatureEncoding enc : {SignatureEncoding::kDer, SignatureEncoding::kRaw}) {
       auto sig = sign(s, *key, as_bytes("oneM2M"), enc);
       ASSERT_TRUE(sig) << sig.error().to_string();
@@ -279,7 +286,8 @@ TEST(Signature, RawKeyImportRefusesBadValues) {
 }
 
 TEST(Signature, KeyEncodingsRoundTrip) {
-  for (const char* name : {"ecdsa-p256-sha256", "ecdsa-p384-sha384", "ecdsa-brainpoolp256r1-sha256", "ed25519"}) {
+  for (const char* name :
+       {"ecdsa-p256-sha256", "ecdsa-p384-sha384", "ecdsa-p521-sha512", "ecdsa-brainpoolp256r1-sha256", "ed25519"}) {
     SCOPED_TRACE(name);
     const SignatureScheme s = scheme(name);
     auto key = s.generate();
@@ -342,14 +350,16 @@ TEST(Signature, MalformedKeyTextRefused) {
 
 TEST(Signature, RegistryNames) {
   const auto names = algorithm_names(Family::kSignature);
-  for (const char* name : {"ecdsa-p256-sha256", "ecdsa-p384-sha384", "ecdsa-brainpoolp256r1-sha256", "ed25519"}) {
+  for (const char* name : {"ecdsa-p256-sha256", "ecdsa-p384-sha384", "ecdsa-p521-sha512",
+                           "ecdsa-brainpoolp256r1-sha256", "ed25519", "rsa-pkcs1-sha256", "rsa-pkcs1-sha384",
+                           "rsa-pkcs1-sha512"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
     auto s = SignatureScheme::named(name);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->name(), name);
     EXPECT_EQ(s->algorithm_set(), AlgorithmSet::kDefault);
   }
-  for (const char* bad : {"", "ecdsa", "ECDSA-P256-SHA256", "ecdsa-p521-sha512", "ed448"}) {
+  for (const char* bad : {"", "ecdsa", "ECDSA-P256-SHA256", "ecdsa-p521-sha256", "ed448", "rsa-pss-sha256", "rs256"}) {
     auto s = SignatureScheme::named(bad);
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error().category(), Category::kUnsupported);
@@ -409,6 +419,7 @@ struct CliCase {
 TEST(EcdsaOracle, OpenSslCliAgreesBothWays) {
   for (const CliCase& c : {CliCase{"ecdsa-p256-sha256", "P-256", "-sha256"},
                            CliCase{"ecdsa-p384-sha384", "P-384", "-sha384"},
+                           CliCase{"ecdsa-p521-sha512", "P-521", "-sha512"},
                            CliCase{"ecdsa-brainpoolp256r1-sha256", "brainpoolP256r1", "-sha256"}}) {
     SCOPED_TRACE(c.scheme);
     TempDir dir("m2msec-sig");

@@ -1,6 +1,7 @@
 // AEAD (RFC 5116) for the set of TS-0003 V3.18.0 Annex L: AES-128/256-GCM, AES-128/256-CCM and
-// AES-128/256-CCM_8 (RFC 6655: 8-octet tag). Every algorithm takes a 12-octet nonce (RFC 5116
-// N_MIN = N_MAX = 12) and appends its tag to the ciphertext.
+// AES-128/256-CCM_8 (RFC 6655: 8-octet tag); and AES-192-GCM for JOSE (A192GCM, RFC 7518 clause 5.3).
+// Every algorithm takes a 12-octet nonce (RFC 5116 N_MIN = N_MAX = 12) and appends its tag to the
+// ciphertext.
 #pragma once
 
 #include <cstddef>
@@ -17,8 +18,8 @@ using EVP_CIPHER_CTX = struct evp_cipher_ctx_st;
 
 namespace m2msec::crypto {
 
-// An AEAD algorithm from the registry ("aes-128-gcm", "aes-256-gcm", "aes-128-ccm", "aes-256-ccm",
-// "aes-128-ccm-8", "aes-256-ccm-8"). Cheap to copy.
+// An AEAD algorithm from the registry ("aes-128-gcm", "aes-192-gcm", "aes-256-gcm", "aes-128-ccm",
+// "aes-256-ccm", "aes-128-ccm-8", "aes-256-ccm-8"). Cheap to copy.
 class Aead {
  public:
   static Result<Aead> named(std::string_view name);

@@ -1,8 +1,8 @@
 // Elliptic-curve Diffie-Hellman key agreement, by name through the algorithm registry (registry.h).
 //
-// Schemes: "ecdh-p256", "ecdh-p384" (the ECDH groups of RFC 5903) and "ecdh-brainpoolp256r1" (RFC 7027 /
-// RFC 5639 clause 3.4). The shared secret is the x-coordinate of the shared point, field-size octets
-// (SEC 1 v2 clause 3.3.1; RFC 5903 clause 9).
+// Schemes: "ecdh-p256", "ecdh-p384", "ecdh-p521" (the ECDH groups of RFC 5903) and "ecdh-brainpoolp256r1"
+// (RFC 7027 / RFC 5639 clause 3.4). The shared secret is the x-coordinate of the shared point, field-size
+// octets (SEC 1 v2 clause 3.3.1; RFC 5903 clause 9): 66 octets for P-521.
 #pragma once
 
 #include <cstddef>

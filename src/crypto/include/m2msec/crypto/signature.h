@@ -1,10 +1,12 @@
 // Asymmetric keys and digital signatures, by name through the algorithm registry (registry.h).
 //
-// Schemes: "ecdsa-p256-sha256", "ecdsa-p384-sha384" (FIPS 186-4 / X9.62, curves of SEC 2),
-// "ecdsa-brainpoolp256r1-sha256" (curve of RFC 5639 clause 3.4), "ed25519" (pure Ed25519, RFC 8032
-// clause 5.1). The GOST set adds "gost2012-256" and "gost2012-512" (GOST R 34.10-2012, RFC 7091) when
-// its implementation is installed. A scheme fixes the key type, the curve and the hash: a key of another
-// type or curve is refused (Category::kUsage), never silently accepted.
+// Schemes: "ecdsa-p256-sha256", "ecdsa-p384-sha384", "ecdsa-p521-sha512" (FIPS 186-4 / X9.62, curves of
+// SEC 2), "ecdsa-brainpoolp256r1-sha256" (curve of RFC 5639 clause 3.4), "ed25519" (pure Ed25519, RFC 8032
+// clause 5.1), "rsa-pkcs1-sha256", "rsa-pkcs1-sha384", "rsa-pkcs1-sha512" (RSASSA-PKCS1-v1_5, RFC 8017
+// clause 8.2; moduli below 2048 bits are refused with kUsage, RFC 7518 clause 3.3). The GOST set adds
+// "gost2012-256" and "gost2012-512" (GOST R 34.10-2012, RFC 7091) when its implementation is installed. A
+// scheme fixes the key type, the curve and the hash: a key of another type or curve is refused
+// (Category::kUsage), never silently accepted.
 #pragma once
 
 #include <cstddef>
@@ -76,7 +78,8 @@ class PrivateKey {
 
 // How a signature is carried. ECDSA: kDer is the X9.62 Ecdsa-Sig-Value SEQUENCE { r, s } (RFC 3279
 // clause 2.2.3), kRaw is r || s, each left-padded to the field size (IEEE P1363; JOSE, RFC 7518 clause
-// 3.4). Schemes without a DER form (Ed25519, GOST) only accept kRaw.
+// 3.4). RSA: both are the signature octets S of RFC 8017 clause 8.2.1, k octets (X.509 and JOSE carry
+// them as they are). Schemes without a DER form (Ed25519, GOST) only accept kRaw.
 enum class SignatureEncoding { kDer, kRaw };
 
 // A signature scheme from the registry. Cheap to copy; valid for the life of the process.
@@ -89,14 +92,14 @@ class SignatureScheme {
   std::string_view name() const;
   AlgorithmSet algorithm_set() const;
 
-  // A fresh key of this scheme's type and curve, from OpenSSL's DRBG.
+  // A fresh key of this scheme's type and curve, from OpenSSL's DRBG (RSA: 2048 bits, e = 65537).
   Result<PrivateKey> generate() const;
 
   // Keys from their raw encodings, as test vectors give them: for ECDSA the scalar d (exactly the
   // curve's field size, 0 < d < n; the public point is computed) and the uncompressed point
   // 04 || x || y; for Ed25519 the 32-octet seed and 32-octet public key (RFC 8032 clause 5.1.5).
   // Refused with kUsage when the size is wrong or the value is not a valid key of this scheme; schemes
-  // without a raw form here (GOST) answer kUnsupported.
+  // without a raw form here (GOST; RSA, whose keys rsa.h builds from components) answer kUnsupported.
   Result<PrivateKey> private_key_from_raw(ByteView raw) const;
   Result<PublicKey> public_key_from_raw(ByteView raw) const;
 
@@ -109,11 +112,11 @@ class SignatureScheme {
 };
 
 // Signs `message` (hashed by the scheme; Ed25519 signs it as is). The key must be of the scheme's type
-// and curve (kUsage otherwise).
+// and curve, and RSA keys of 2048 bits or more (kUsage otherwise).
 Result<Bytes> sign(const SignatureScheme& scheme, const PrivateKey& key, ByteView message,
                    SignatureEncoding encoding = SignatureEncoding::kDer);
 
-// Succeeds only for a valid signature. A key of the wrong type or curve is refused with kUsage; any bad
+// Succeeds only for a valid signature. A key of the wrong type, curve or size is refused with kUsage; any bad
 // signature (wrong value, wrong length, non-canonical encoding) is one Category::kCrypto error
 // "signature verification failed".
 Result<void> verify(const SignatureScheme& scheme, const PublicKey& key, ByteView message, ByteView signature,
