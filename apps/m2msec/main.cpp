@@ -30,7 +30,13 @@ constexpr std::string_view kUsage =
     "  cert enroll  --est https://MEF[:PORT] --csr CSR.pem --out CERT_OUT [--reenroll] [--cacerts-out FILE]\n"
     "               [--sni NAME] CREDENTIAL   (PSK: --psk-kind defaults to kpm; certificates: --peer-flavour fqdn)\n"
     "  cert verify  --ca ANCHORS.pem [--crl CRL.pem] [--ocsp] [--untrusted CHAIN.pem] [--flavour F] [--id ID] CERT.pem...\n"
-    "  cert ni      PEM [--suite sha-256|sha-256-128|sha-256-120] | PEM --match ni:///...   (RFC 6920 key ids)\n";
+    "  cert ni      PEM [--suite sha-256|sha-256-128|sha-256-120] | PEM --match ni:///...   (RFC 6920 key ids)\n"
+    "  jose sign    --key JWK [--alg ALG] [--serialization compact|flattened|general]   (payload on stdin)\n"
+    "  jose verify  --key JWK   (any serialization on stdin; prints the payload)\n"
+    "  jose encrypt --key JWK --enc A128GCM|A192GCM|A256GCM [--alg ALG] [--serialization ...]\n"
+    "  jose decrypt --key JWK\n"
+    "  jose genkey  --alg ALG [--enc ENC] [--public]   (a private JWK; --public adds the public one)\n"
+    "    JWK: a file with a JWK or a JWK Set; every key in it signs or receives\n";
 
 }  // namespace
 
@@ -48,6 +54,7 @@ int main(int argc, char** argv) {
   else if (args[0] == "algorithms") result = m2msec::cli::run_algorithms(rest);
   else if (args[0] == "saef") result = m2msec::cli::run_saef(rest);
   else if (args[0] == "cert") result = m2msec::cli::run_cert(rest);
+  else if (args[0] == "jose") result = m2msec::cli::run_jose(rest);
   if (!result) {
     std::cerr << "m2msec: " << result.error().detail() << '\n';
     return result.error().category() == m2msec::Category::kUsage ? 2 : 1;
