@@ -48,40 +48,59 @@ constexpr auto kB64Table = make_table(kB64);
 
 // RFC 4648 clause 4 (padded) or clause 5 as JOSE uses it (unpadded): the two differ only in the alphabet
 // and the padding.
+// Whole 3-octet groups in one pass into a string sized once; the tail (1 or 2 octets) after it.
 std::string encode64(ByteView bytes, std::string_view alphabet, bool pad) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
-    std::uint32_t v = std::uint32_t{bytes[i]} << 16;
-    if (n > 1) v |= std::uint32_t{bytes[i + 1]} << 8;
-    if (n > 2) v |= bytes[i + 2];
-    for (std::size_t k = 0; k < 4; ++k) {
-      if (k <= n) out.push_back(alphabet[(v >> (18 - 6 * k)) & 63]);
-      else if (pad) out.push_back('=');
-    }
+  const std::size_t groups = bytes.size() / 3;
+  const std::size_t tail = bytes.size() % 3;
+  std::string out(groups * 4 + (tail == 0 ? 0 : pad ? 4 : tail + 1), '=');
+  const std::uint8_t* in = bytes.data();
+  char* o = out.data();
+  for (std::size_t g = 0; g < groups; ++g, in += 3, o += 4) {
+    const std::uint32_t v = (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[1]} << 8) | in[2];
+    o[0] = alphabet[v >> 18];
+    o[1] = alphabet[(v >> 12) & 63];
+    o[2] = alphabet[(v >> 6) & 63];
+    o[3] = alphabet[v & 63];
+  }
+  if (tail != 0) {
+    const std::uint32_t v = (std::uint32_t{in[0]} << 16) | (tail == 2 ? std::uint32_t{in[1]} << 8 : 0);
+    o[0] = alphabet[v >> 18];
+    o[1] = alphabet[(v >> 12) & 63];
+    if (tail == 2) o[2] = alphabet[(v >> 6) & 63];
   }
   return out;
 }
 
 // Strict: only the alphabet, no impossible length, zero unused trailing bits (RFC 4648 clause 3.5).
+// Whole 4-character groups are decoded with one validity test per group; an error is located afterwards.
 Result<Bytes> decode64(std::string_view text, const std::array<int, 256>& table, std::string_view name) {
   if (text.size() % 4 == 1) return Error::usage(std::string(name) + ": impossible length");
-  Bytes out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const int v = table[static_cast<unsigned char>(text[i])];
-    if (v < 0) return Error::usage(std::string(name) + ": invalid character at offset " + std::to_string(i));
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>((acc >> bits) & 0xff));
-    }
+  const std::size_t groups = text.size() / 4;
+  const std::size_t tail = text.size() % 4;  // 0, 2 or 3 characters: 0, 1 or 2 octets
+  Bytes out(groups * 3 + (tail == 0 ? 0 : tail - 1));
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  std::uint8_t* o = out.data();
+  auto invalid = [&]() -> Error {
+    std::size_t at = 0;
+    while (at < text.size() && table[static_cast<unsigned char>(text[at])] >= 0) ++at;
+    return Error::usage(std::string(name) + ": invalid character at offset " + std::to_string(at));
+  };
+  for (std::size_t g = 0; g < groups; ++g, in += 4, o += 3) {
+    const int a = table[in[0]], b = table[in[1]], c = table[in[2]], d = table[in[3]];
+    if ((a | b | c | d) < 0) return invalid();
+    const auto v = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6) | d);
+    o[0] = static_cast<std::uint8_t>(v >> 16);
+    o[1] = static_cast<std::uint8_t>(v >> 8);
+    o[2] = static_cast<std::uint8_t>(v);
   }
-  if ((acc & ((1u << bits) - 1)) != 0) return Error::usage(std::string(name) + ": non-canonical trailing bits");
+  if (tail != 0) {
+    const int a = table[in[0]], b = table[in[1]], c = tail == 3 ? table[in[2]] : 0;
+    if ((a | b | c) < 0) return invalid();
+    const auto v = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6));
+    o[0] = static_cast<std::uint8_t>(v >> 16);
+    if (tail == 3) o[1] = static_cast<std::uint8_t>(v >> 8);
+    if ((v & (tail == 2 ? 0xFFFFu : 0xFFu)) != 0) return Error::usage(std::string(name) + ": non-canonical trailing bits");
+  }
   return out;
 }
 

@@ -78,16 +78,18 @@ std::string_view Aead::name() const { return kAeads[m_row].name; }
 std::size_t Aead::key_size() const { return kAeads[m_row].key_size; }
 std::size_t Aead::tag_size() const { return kAeads[m_row].tag_size; }
 
-Result<AeadKey> AeadKey::create(const Aead& aead, ByteView key) {
+Result<AeadKey> AeadKey::create(const Aead& aead, ByteView key, AeadUse use) {
   const AeadRow& row = kAeads[aead.m_row];
   if (key.size() != row.key_size) {
     return Error::usage(std::string(row.name) + ": key must be " + std::to_string(row.key_size) + " octets");
   }
   const EVP_CIPHER* cipher = fetch(aead.m_row);
   if (cipher == nullptr) return internal::openssl_error("EVP_CIPHER_fetch");
-  internal::CipherCtxPtr enc(keyed_context(row, cipher, key, 1));
-  internal::CipherCtxPtr dec(keyed_context(row, cipher, key, 0));
-  if (!enc || !dec) return internal::openssl_error("AEAD key set-up");
+  internal::CipherCtxPtr enc(use != AeadUse::kOpenOnly ? keyed_context(row, cipher, key, 1) : nullptr);
+  internal::CipherCtxPtr dec(use != AeadUse::kSealOnly ? keyed_context(row, cipher, key, 0) : nullptr);
+  if ((use != AeadUse::kOpenOnly && !enc) || (use != AeadUse::kSealOnly && !dec)) {
+    return internal::openssl_error("AEAD key set-up");
+  }
   return AeadKey(aead, enc.release(), dec.release());
 }
 
@@ -112,6 +114,7 @@ AeadKey::~AeadKey() {
 
 Result<std::size_t> AeadKey::seal(ByteView nonce, ByteView aad, ByteView plaintext, std::span<std::uint8_t> out) {
   const AeadRow& row = kAeads[m_aead.m_row];
+  if (m_enc == nullptr) return Error::usage("AEAD key created for opening only");
   if (nonce.size() != kNonceSize) return Error::usage("AEAD nonce must be 12 octets");
   if (!fits_int(plaintext.size()) || !fits_int(aad.size())) return Error::usage("AEAD input too long");
   const std::size_t total = plaintext.size() + row.tag_size;
@@ -141,6 +144,7 @@ Result<std::size_t> AeadKey::seal(ByteView nonce, ByteView aad, ByteView plainte
 
 Result<std::size_t> AeadKey::open(ByteView nonce, ByteView aad, ByteView sealed, std::span<std::uint8_t> out) {
   const AeadRow& row = kAeads[m_aead.m_row];
+  if (m_dec == nullptr) return Error::usage("AEAD key created for sealing only");
   if (nonce.size() != kNonceSize) return Error::usage("AEAD nonce must be 12 octets");
   if (sealed.size() < row.tag_size) return Error::crypto("AEAD authentication failed");
   if (!fits_int(sealed.size()) || !fits_int(aad.size())) return Error::usage("AEAD input too long");

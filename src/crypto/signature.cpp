@@ -181,11 +181,14 @@ PublicKey& PublicKey::operator=(PublicKey&& other) noexcept {
 PublicKey::~PublicKey() { EVP_PKEY_free(m_pkey); }
 
 namespace {
-// SEC 1 v2 clause 3.2.2.1: an EC public key must be a point of the curve's prime-order subgroup.
+// SEC 1 v2 clause 3.2.2.1: an EC public key must be a point of the curve's prime-order subgroup. Every
+// curve m2msec accepts (SEC 2 P-256/384/521, RFC 5639 brainpool) has cofactor 1, so a finite point on the
+// curve is in that subgroup: the quick check (on the curve, not infinity) is the whole check, without
+// the scalar multiplication by the order that EVP_PKEY_public_check adds.
 Result<PublicKey> checked_public(internal::PkeyPtr pkey) {
   if (EVP_PKEY_is_a(pkey.get(), "EC") == 1) {
     internal::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
-    if (!ctx || EVP_PKEY_public_check(ctx.get()) != 1) {
+    if (!ctx || EVP_PKEY_public_check_quick(ctx.get()) != 1) {
       ERR_clear_error();
       return Error::usage("EC public key is not a valid point of its curve");
     }
@@ -231,29 +234,30 @@ Result<std::string> PublicKey::to_pem() const {
   return std::string(as_text(bio_contents(bio.get())));
 }
 
-Result<Bytes> PublicKey::raw() const {
-  if (EVP_PKEY_is_a(m_pkey, "ED25519") == 1) {
+// The raw public key of any EC or Ed25519 EVP_PKEY (a private one included: it holds its public part).
+static Result<Bytes> raw_public(const EVP_PKEY* pkey) {
+  if (EVP_PKEY_is_a(internal::mut(pkey), "ED25519") == 1) {
     Bytes out(32);
     std::size_t len = out.size();
-    if (EVP_PKEY_get_raw_public_key(m_pkey, out.data(), &len) != 1 || len != out.size()) {
+    if (EVP_PKEY_get_raw_public_key(internal::mut(pkey), out.data(), &len) != 1 || len != out.size()) {
       return internal::openssl_error("EVP_PKEY_get_raw_public_key");
     }
     return out;
   }
-  if (EVP_PKEY_is_a(m_pkey, "EC") != 1) return Error::unsupported("no raw form for this public key type");
+  if (EVP_PKEY_is_a(internal::mut(pkey), "EC") != 1) return Error::unsupported("no raw form for this public key type");
   std::size_t len = 0;
-  if (EVP_PKEY_get_octet_string_param(m_pkey, OSSL_PKEY_PARAM_PUB_KEY, nullptr, 0, &len) != 1) {
+  if (EVP_PKEY_get_octet_string_param(internal::mut(pkey), OSSL_PKEY_PARAM_PUB_KEY, nullptr, 0, &len) != 1) {
     return internal::openssl_error("EVP_PKEY_get_octet_string_param(pub)");
   }
   Bytes point(len);
-  if (EVP_PKEY_get_octet_string_param(m_pkey, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size(), &len) != 1) {
+  if (EVP_PKEY_get_octet_string_param(internal::mut(pkey), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size(), &len) != 1) {
     return internal::openssl_error("EVP_PKEY_get_octet_string_param(pub)");
   }
   point.resize(len);
   if (!point.empty() && point[0] == 0x04) return point;
   // A key read from a compressed point keeps that form: re-encode it uncompressed.
   char curve[80];
-  if (EVP_PKEY_get_group_name(m_pkey, curve, sizeof curve, nullptr) != 1) {
+  if (EVP_PKEY_get_group_name(internal::mut(pkey), curve, sizeof curve, nullptr) != 1) {
     return internal::openssl_error("EVP_PKEY_get_group_name");
   }
   EcGroupPtr group = group_of(curve);
@@ -270,7 +274,11 @@ Result<Bytes> PublicKey::raw() const {
   return out;
 }
 
+Result<Bytes> PublicKey::raw() const { return raw_public(m_pkey); }
+
 // ---- PrivateKey ----
+
+Result<Bytes> PrivateKey::public_raw() const { return raw_public(m_pkey); }
 
 PrivateKey::PrivateKey(PrivateKey&& other) noexcept : m_pkey(other.m_pkey) { other.m_pkey = nullptr; }
 

@@ -118,6 +118,28 @@ Result<void> check_crit_and_zip(const json::Object& protected_header,
   return {};
 }
 
+json::Object ec_public_jwk(std::string_view crv, ByteView point) {
+  const std::size_t n = (point.size() - 1) / 2;
+  return json::Object{{"kty", json::Value("EC")},
+                      {"crv", json::Value(crv)},
+                      {"x", json::Value(base64url_encode(point.subspan(1, n)))},
+                      {"y", json::Value(base64url_encode(point.subspan(1 + n, n)))}};
+}
+
+std::string dotted(std::initializer_list<std::string_view> parts) {
+  std::size_t size = parts.size() - 1;
+  for (std::string_view p : parts) size += p.size();
+  std::string out;
+  out.reserve(size);
+  bool first = true;
+  for (std::string_view p : parts) {
+    if (!first) out.push_back('.');
+    first = false;
+    out.append(p);
+  }
+  return out;
+}
+
 Result<void> check_size(std::string_view text) {
   if (text.size() > kMaxObjectSize) return malformed("object larger than 16 MiB");
   if (text.empty()) return malformed("empty input");

@@ -42,6 +42,12 @@ Result<void> check_crit_and_zip(const json::Object& protected_header,
                                 std::initializer_list<const json::Object*> unprotected,
                                 const AlgorithmPolicy& policy);
 
+// The public JWK members of an EC key, {"kty":"EC","crv":..,"x":..,"y":..}, from its point 04 || x || y.
+json::Object ec_public_jwk(std::string_view crv, ByteView point);
+
+// Joins parts with '.' into one string sized once (the compact serializations, the JWS signing input).
+std::string dotted(std::initializer_list<std::string_view> parts);
+
 // Refuses input above kMaxObjectSize and input that is neither compact nor a JSON object.
 Result<void> check_size(std::string_view text);
 

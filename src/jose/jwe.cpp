@@ -36,8 +36,11 @@ std::string key_agreement_for(std::string_view crv) {
 
 Error no_key() { return Error(Category::kAuth, "JWE: no key decrypts the content"); }
 
-// The CEK wrapped for one recipient; for ECDH-ES the ephemeral public key goes into `header`.
-Result<Bytes> wrap_for(const JweAlgorithm& alg, const Jwk& key, const SecretBytes& cek, json::Object& header) {
+// The CEK wrapped for one recipient (whose key is null only for "dir" with a caller's key); for ECDH-ES
+// the ephemeral public key goes into `header`.
+Result<Bytes> wrap_for(const JweAlgorithm& alg, const Jwk* recipient, const SecretBytes& cek, json::Object& header) {
+  if (alg.mode == KeyManagement::kDirect) return Bytes();
+  const Jwk& key = *recipient;
   switch (alg.mode) {
     case KeyManagement::kDirect: return Bytes();
     case KeyManagement::kAesKeyWrap: {
@@ -50,9 +53,8 @@ Result<Bytes> wrap_for(const JweAlgorithm& alg, const Jwk& key, const SecretByte
       M2MSEC_ASSIGN_OR_RETURN(auto ephemeral, ka.generate());
       M2MSEC_ASSIGN_OR_RETURN(SecretBytes z, crypto::derive_shared_secret(ka, ephemeral, *key.public_key()));
       M2MSEC_ASSIGN_OR_RETURN(SecretBytes kek, concat_kdf(z.view(), alg.name, {}, {}, alg.kek_size));
-      M2MSEC_ASSIGN_OR_RETURN(Jwk epk, Jwk::from_private_key(std::move(ephemeral)));
-      M2MSEC_ASSIGN_OR_RETURN(json::Value epk_json, epk.to_json(false));
-      header.set("epk", std::move(epk_json));
+      M2MSEC_ASSIGN_OR_RETURN(Bytes epk_point, ephemeral.public_raw());
+      header.set("epk", internal::ec_public_jwk(key.curve(), epk_point));
       M2MSEC_ASSIGN_OR_RETURN(auto kw, crypto::KeyWrap::named(alg.key_wrap));
       return kw.wrap(kek.view(), cek.view());
     }
@@ -153,7 +155,8 @@ Result<Jwe> encrypt(ByteView plaintext, std::span<const Recipient> recipients, c
   };
   std::vector<Planned> planned;
   for (const Recipient& r : recipients) {
-    if (r.key == nullptr && options.direct_key == nullptr) return Error::usage("JWE: recipient without a key");
+    if (r.key == nullptr && (options.direct_key == nullptr || (!r.alg.empty() && r.alg != "dir")))
+      return Error::usage("JWE: recipient without a key");
     const std::string alg_name = !r.alg.empty() ? r.alg : r.key != nullptr ? r.key->alg() : "dir";
     const JweAlgorithm* alg = find_jwe_algorithm(alg_name);
     if (alg == nullptr) return Error::unsupported("JWE: key management '" + alg_name + "' is not permitted");
@@ -181,7 +184,7 @@ Result<Jwe> encrypt(ByteView plaintext, std::span<const Recipient> recipients, c
   jwe.m_aad = options.aad;
   for (Planned& p : planned) {
     Jwe::RecipientEntry entry;
-    M2MSEC_ASSIGN_OR_RETURN(entry.encrypted_key, wrap_for(*p.alg, *p.key, cek, p.header));
+    M2MSEC_ASSIGN_OR_RETURN(entry.encrypted_key, wrap_for(*p.alg, p.key, cek, p.header));
     entry.header = std::move(p.header);
     jwe.m_recipients.push_back(std::move(entry));
   }
@@ -206,7 +209,7 @@ Result<Jwe> encrypt(ByteView plaintext, std::span<const Recipient> recipients, c
 
   M2MSEC_ASSIGN_OR_RETURN(jwe.m_iv, crypto::random_bytes(crypto::system_rng(), kIvSize));
   M2MSEC_ASSIGN_OR_RETURN(auto aead, crypto::Aead::named(enc->aead));
-  M2MSEC_ASSIGN_OR_RETURN(auto key, crypto::AeadKey::create(aead, cek.view()));
+  M2MSEC_ASSIGN_OR_RETURN(auto key, crypto::AeadKey::create(aead, cek.view(), crypto::AeadUse::kSealOnly));
   M2MSEC_ASSIGN_OR_RETURN(Bytes sealed, key.seal(jwe.m_iv, text_bytes(additional_data(jwe.m_protected_b64, jwe.m_aad)), plaintext));
   jwe.m_tag.assign(sealed.end() - kTagSize, sealed.end());
   sealed.resize(sealed.size() - kTagSize);
@@ -292,8 +295,8 @@ Result<std::string> Jwe::serialize(Serialization form) const {
   if (form == Serialization::kCompact) {
     if (!m_shared.empty() || !m_recipients.front().header.empty() || !m_aad.empty())
       return Error::usage("JWE: the compact serialization has no unprotected header and no AAD");
-    return m_protected_b64 + "." + base64url_encode(m_recipients.front().encrypted_key) + "." +
-           base64url_encode(m_iv) + "." + base64url_encode(m_ciphertext) + "." + base64url_encode(m_tag);
+    return internal::dotted({m_protected_b64, base64url_encode(m_recipients.front().encrypted_key),
+                             base64url_encode(m_iv), base64url_encode(m_ciphertext), base64url_encode(m_tag)});
   }
   auto entry_json = [](json::Object& o, const RecipientEntry& r) {
     if (!r.header.empty()) o.set("header", r.header);
@@ -378,15 +381,16 @@ class Decryptor {
                             const std::string& kid) const {
     if (cek.size() != enc.key_size) return no_key();
     M2MSEC_ASSIGN_OR_RETURN(auto aead, crypto::Aead::named(enc.aead));
-    M2MSEC_ASSIGN_OR_RETURN(auto key, crypto::AeadKey::create(aead, cek.view()));
+    M2MSEC_ASSIGN_OR_RETURN(auto key, crypto::AeadKey::create(aead, cek.view(), crypto::AeadUse::kOpenOnly));
     Bytes sealed(m_jwe.m_ciphertext.size() + m_jwe.m_tag.size());
     std::copy(m_jwe.m_ciphertext.begin(), m_jwe.m_ciphertext.end(), sealed.begin());
     std::copy(m_jwe.m_tag.begin(), m_jwe.m_tag.end(), sealed.begin() + static_cast<std::ptrdiff_t>(m_jwe.m_ciphertext.size()));
-    auto plain = key.open(m_jwe.m_iv, text_bytes(additional_data(m_jwe.m_protected_b64, m_jwe.m_aad)), sealed);
-    if (!plain) return no_key();
     DecryptedJwe out;
-    out.plaintext = SecretBytes::copy_of(*plain);
-    std::fill(plain->begin(), plain->end(), std::uint8_t{0});
+    out.plaintext = SecretBytes(m_jwe.m_ciphertext.size());
+    if (!key.open(m_jwe.m_iv, text_bytes(additional_data(m_jwe.m_protected_b64, m_jwe.m_aad)), sealed,
+                  out.plaintext.writable())) {
+      return no_key();
+    }
     out.header = std::move(merged);
     out.recipient = index;
     out.kid = kid;

@@ -246,12 +246,8 @@ Result<json::Value> Jwk::to_json(bool with_private) const {
     return json::Value(std::move(o));
   }
   if (m_type == KeyType::kEc) {
-    const Curve* curve = curve_by(&Curve::crv, m_curve);
     M2MSEC_ASSIGN_OR_RETURN(Bytes point, m_public->raw());
-    const auto n = static_cast<std::ptrdiff_t>(curve->field_size);
-    o.set("crv", m_curve);
-    o.set("x", b64(ByteView(point.data() + 1, curve->field_size)));
-    o.set("y", b64(ByteView(point.data() + 1 + n, curve->field_size)));
+    for (auto& member : internal::ec_public_jwk(m_curve, point)) o.set(member.first, member.second);
     if (with_private && m_private) {
       M2MSEC_ASSIGN_OR_RETURN(SecretBytes d, crypto::ec_private_scalar(*m_private));
       o.set("d", b64(d.view()));

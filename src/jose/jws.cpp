@@ -15,34 +15,35 @@ using internal::malformed;
 
 ByteView text_bytes(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
 
-// RFC 7515 clause 5.1 step 5: ASCII(BASE64URL(UTF8(header)) || '.' || BASE64URL(payload)).
-std::string signing_input(std::string_view protected_b64, std::string_view payload_b64) {
-  std::string input;
-  input.reserve(protected_b64.size() + 1 + payload_b64.size());
-  input.append(protected_b64).append(".").append(payload_b64);
-  return input;
+// RFC 7515 clause 5.1 step 5: the signing input is ASCII(BASE64URL(UTF8(header)) || '.' || BASE64URL(payload)).
+// HMAC takes it in parts; a signature scheme needs it in one piece.
+Result<SecretBytes> mac(const JwsAlgorithm& alg, const Jwk& key, std::string_view protected_b64,
+                        std::string_view payload_b64) {
+  M2MSEC_ASSIGN_OR_RETURN(auto hash, crypto::Hash::named(alg.hash));
+  return crypto::hmac(hash, key.symmetric_key()->view(),
+                      {text_bytes(protected_b64), text_bytes("."), text_bytes(payload_b64)});
 }
 
-Result<Bytes> compute(const JwsAlgorithm& alg, const Jwk& key, std::string_view input) {
+Result<Bytes> compute(const JwsAlgorithm& alg, const Jwk& key, std::string_view protected_b64,
+                      std::string_view payload_b64) {
   if (alg.family == JwsFamily::kHmac) {
-    M2MSEC_ASSIGN_OR_RETURN(auto hash, crypto::Hash::named(alg.hash));
-    M2MSEC_ASSIGN_OR_RETURN(SecretBytes mac, crypto::hmac(hash, key.symmetric_key()->view(), {text_bytes(input)}));
-    return Bytes(mac.view().begin(), mac.view().end());
+    M2MSEC_ASSIGN_OR_RETURN(SecretBytes m, mac(alg, key, protected_b64, payload_b64));
+    return Bytes(m.view().begin(), m.view().end());
   }
   M2MSEC_ASSIGN_OR_RETURN(auto scheme, crypto::SignatureScheme::named(alg.scheme));
-  return crypto::sign(scheme, *key.private_key(), text_bytes(input), crypto::SignatureEncoding::kRaw);
+  return crypto::sign(scheme, *key.private_key(), text_bytes(internal::dotted({protected_b64, payload_b64})),
+                      crypto::SignatureEncoding::kRaw);
 }
 
-bool check(const JwsAlgorithm& alg, const Jwk& key, std::string_view input, ByteView signature) {
+bool check(const JwsAlgorithm& alg, const Jwk& key, std::string_view protected_b64, std::string_view payload_b64,
+           ByteView signature) {
   if (alg.family == JwsFamily::kHmac) {
-    auto hash = crypto::Hash::named(alg.hash);
-    if (!hash) return false;
-    auto mac = crypto::hmac(*hash, key.symmetric_key()->view(), {text_bytes(input)});
-    return mac && ct::equal(mac->view(), signature);
+    auto m = mac(alg, key, protected_b64, payload_b64);
+    return m && ct::equal(m->view(), signature);
   }
   auto scheme = crypto::SignatureScheme::named(alg.scheme);
-  return scheme && crypto::verify(*scheme, *key.public_key(), text_bytes(input), signature,
-                                  crypto::SignatureEncoding::kRaw);
+  return scheme && crypto::verify(*scheme, *key.public_key(), text_bytes(internal::dotted({protected_b64, payload_b64})),
+                                  signature, crypto::SignatureEncoding::kRaw);
 }
 
 Result<Jws::Signature> signature_from_json(const json::Object& o) {
@@ -123,7 +124,7 @@ Result<std::string> Jws::serialize(Serialization form) const {
     case Serialization::kCompact: {
       const Signature& sig = m_signatures.front();
       if (!sig.header.empty()) return Error::usage("JWS: the compact serialization has no unprotected header");
-      return signing_input(sig.protected_b64, m_payload_b64) + "." + base64url_encode(sig.signature);
+      return internal::dotted({sig.protected_b64, m_payload_b64, base64url_encode(sig.signature)});
     }
     case Serialization::kFlattened: {
       json::Object o{{"payload", json::Value(m_payload_b64)}};
@@ -163,7 +164,7 @@ Result<Jws> sign(ByteView payload, std::span<const Signer> signers) {
     sig.header = signer.header;
     M2MSEC_TRY(internal::check_disjoint({&sig.protected_header, &sig.header}));
     sig.protected_b64 = internal::encode_header(sig.protected_header);
-    M2MSEC_ASSIGN_OR_RETURN(sig.signature, compute(*alg, *signer.key, signing_input(sig.protected_b64, jws.m_payload_b64)));
+    M2MSEC_ASSIGN_OR_RETURN(sig.signature, compute(*alg, *signer.key, sig.protected_b64, jws.m_payload_b64));
     jws.m_signatures.push_back(std::move(sig));
   }
   return jws;
@@ -207,12 +208,11 @@ Result<VerifiedJws> verify(const Jws& jws, std::span<const Jwk> keys, const Algo
       fail(Failure::kMalformed, kid.error().detail());
       continue;
     }
-    const std::string input = signing_input(sig.protected_b64, jws.payload_b64());
     bool verified = false;
     for (const Jwk& key : keys) {
       if (*kid && !key.kid().empty() && key.kid() != **kid) continue;
       if (!key.usable_for(**alg_name, "verify")) continue;
-      if (check(*alg, key, input, sig.signature)) {
+      if (check(*alg, key, sig.protected_b64, jws.payload_b64(), sig.signature)) {
         out.signatures.push_back(i);
         out.kids.push_back(key.kid());
         verified = true;

@@ -110,6 +110,19 @@ TEST_P(AeadEach, OneKeyManyMessagesAnyOrder) {
   EXPECT_EQ(moved.open(nonces[1], Bytes{1}, sealed[1]).value(), Bytes(100, 1));
 }
 
+TEST_P(AeadEach, OneDirectionKeysInteroperateAndRefuseTheOtherDirection) {
+  const Aead aead = Aead::named(GetParam()).value();
+  const Bytes k(aead.key_size(), 9), nonce(12, 1), aad{1, 2};
+  AeadKey sealer = AeadKey::create(aead, k, AeadUse::kSealOnly).value();
+  AeadKey opener = AeadKey::create(aead, k, AeadUse::kOpenOnly).value();
+  AeadKey both = AeadKey::create(aead, k).value();
+  const Bytes sealed = sealer.seal(nonce, aad, Bytes(33, 5)).value();
+  EXPECT_EQ(sealed, both.seal(nonce, aad, Bytes(33, 5)).value());
+  EXPECT_EQ(opener.open(nonce, aad, sealed).value(), Bytes(33, 5));
+  EXPECT_EQ(sealer.open(nonce, aad, sealed).error().category(), Category::kUsage);
+  EXPECT_EQ(opener.seal(nonce, aad, Bytes(1, 1)).error().category(), Category::kUsage);
+}
+
 INSTANTIATE_TEST_SUITE_P(AnnexL, AeadEach,
                          ::testing::Values("aes-128-gcm", "aes-192-gcm", "aes-256-gcm", "aes-128-ccm", "aes-256-ccm",
                                            "aes-128-ccm-8", "aes-256-ccm-8"),

@@ -35,12 +35,16 @@ class Aead {
   std::size_t m_row;
 };
 
+enum class AeadUse { kBoth, kSealOnly, kOpenOnly };
+
 // A key bound to one AEAD algorithm, its key schedule done once. Move-only; not for concurrent use
 // (one AeadKey per thread).
 class AeadKey {
  public:
   // Fails with kUsage when the key has the wrong size for the algorithm.
-  static Result<AeadKey> create(const Aead& aead, ByteView key);
+  // A key for one message (JOSE, ESPrim) sets up only the direction it needs: kSealOnly / kOpenOnly
+  // halve the key-schedule work; the other operation then fails with kUsage.
+  static Result<AeadKey> create(const Aead& aead, ByteView key, AeadUse use = AeadUse::kBoth);
   AeadKey(AeadKey&&) noexcept;
   AeadKey& operator=(AeadKey&&) noexcept;
   ~AeadKey();

@@ -68,6 +68,8 @@ class PrivateKey {
   // Unencrypted PKCS#8 PEM text, in zeroizing memory.
   Result<SecretBytes> to_pem() const;
   Result<PublicKey> public_key() const;
+  // The raw public key as PublicKey::raw() gives it, without building a PublicKey.
+  Result<Bytes> public_raw() const;
 
   const EVP_PKEY* evp() const { return m_pkey; }
   EVP_PKEY* evp() { return m_pkey; }
