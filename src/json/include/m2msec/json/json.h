@@ -40,10 +40,11 @@ class Object {
   void set(std::string name, Value value);
   bool erase(std::string_view name);
 
-  std::size_t size() const { return m_members.size(); }
-  bool empty() const { return m_members.empty(); }
-  std::vector<Member>::const_iterator begin() const { return m_members.begin(); }
-  std::vector<Member>::const_iterator end() const { return m_members.end(); }
+  // Defined after Value: std::pair<std::string, Value> must be complete where they are instantiated.
+  std::size_t size() const;
+  bool empty() const;
+  std::vector<Member>::const_iterator begin() const;
+  std::vector<Member>::const_iterator end() const;
 
   friend bool operator==(const Object& a, const Object& b);
 
@@ -98,6 +99,11 @@ class Value {
 
   std::variant<std::nullptr_t, bool, Number, std::string, Array, Object> m_v;
 };
+
+inline std::size_t Object::size() const { return m_members.size(); }
+inline bool Object::empty() const { return m_members.empty(); }
+inline std::vector<Member>::const_iterator Object::begin() const { return m_members.begin(); }
+inline std::vector<Member>::const_iterator Object::end() const { return m_members.end(); }
 
 struct ParseLimits {
   std::size_t max_depth = 64;
