@@ -13,5 +13,7 @@ Result<void> run_algorithms(const std::vector<std::string_view>& args);
 Result<void> run_saef(const std::vector<std::string_view>& args);
 Result<void> run_cert(const std::vector<std::string_view>& args);
 Result<void> run_jose(const std::vector<std::string_view>& args);
+Result<void> run_esdata(const std::vector<std::string_view>& args);
+Result<void> run_token(const std::vector<std::string_view>& args);
 
 }  // namespace m2msec::cli

@@ -36,7 +36,18 @@ constexpr std::string_view kUsage =
     "  jose encrypt --key JWK --enc A128GCM|A192GCM|A256GCM [--alg ALG] [--serialization ...]\n"
     "  jose decrypt --key JWK\n"
     "  jose genkey  --alg ALG [--enc ENC] [--public]   (a private JWK; --public adds the public one)\n"
-    "    JWK: a file with a JWK or a JWK Set; every key in it signs or receives\n";
+    "    JWK: a file with a JWK or a JWK Set; every key in it signs or receives\n"
+    "  esdata protect   --class encrypt|sign|nested [--key JWK [--key-alg ALG]] [--sign-key JWK [--sign-alg ALG]]\n"
+    "                   [--enc ENC] [--content-security 1|2|3] [--media-type TYPE [--encoding 0|1|2]]\n"
+    "                   (payload on stdin; prints the envelope, or with --media-type {\"con\":...,\"cnf\":...})\n"
+    "  esdata unprotect [--key JWK] [--verify-key JWK] [--content-security 1|2|3 | --cnf CONTENTINFO]\n"
+    "                   [--expect encrypt|sign|nested] [--all-signatures] [--report]   (prints the payload;\n"
+    "                   --report: class and kids on stderr)\n"
+    "  token issue  --key JWK [--alg ALG] [--encrypt-to JWK [--key-alg ALG] [--enc ENC]]\n"
+    "               [--class signed|encrypted|nested|unsecured]   (short-name m2m:tokenClaimSet on stdin; prints the JWT)\n"
+    "  token verify --key JWK --issuer ID [--audience CSE-ID] [--holder ID] [--skew SECONDS] [--decrypt-key JWK]\n"
+    "               [--algs ALG,...] [--allow-unsecured] [--allow-unauthenticated-encryption]\n"
+    "               (JWT on stdin; prints the short-name claim set)\n";
 
 }  // namespace
 
@@ -55,6 +66,8 @@ int main(int argc, char** argv) {
   else if (args[0] == "saef") result = m2msec::cli::run_saef(rest);
   else if (args[0] == "cert") result = m2msec::cli::run_cert(rest);
   else if (args[0] == "jose") result = m2msec::cli::run_jose(rest);
+  else if (args[0] == "esdata") result = m2msec::cli::run_esdata(rest);
+  else if (args[0] == "token") result = m2msec::cli::run_token(rest);
   if (!result) {
     std::cerr << "m2msec: " << result.error().detail() << '\n';
     return result.error().category() == m2msec::Category::kUsage ? 2 : 1;
