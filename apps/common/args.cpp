@@ -54,4 +54,25 @@ Result<std::size_t> Options::number(std::string_view name, std::size_t fallback)
   return value;
 }
 
+Result<void> dispatch(std::string_view command, const std::vector<std::string_view>& args,
+                      std::initializer_list<std::pair<std::string_view, SubCommand>> sub_commands) {
+  if (!args.empty()) {
+    for (const auto& [name, run] : sub_commands) {
+      if (args[0] == name) return run(std::vector<std::string_view>(args.begin() + 1, args.end()));
+    }
+  }
+  std::string names;
+  std::size_t i = 0;
+  for (const auto& entry : sub_commands) {
+    names.append(i == 0 ? "" : i + 1 == sub_commands.size() ? " or " : ", ").append(entry.first);
+    ++i;
+  }
+  std::string what(command);
+  what.append(args.empty() ? ": expected " : ": unknown sub-command '");
+  if (!args.empty()) what.append(args[0]).append("' (expected ");
+  what.append(names);
+  if (!args.empty()) what.append(")");
+  return Error::usage(what);
+}
+
 }  // namespace m2msec::cli

@@ -2,11 +2,13 @@
 // or value-less options are errors.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "m2msec/core/result.h"
@@ -34,5 +36,11 @@ class Options {
   std::set<std::string, std::less<>> m_flags;
   std::vector<std::string> m_positional;
 };
+
+// A command's sub-commands: runs the one named by args[0] with the arguments after it, or explains which
+// exist ("cert: expected request, enroll, verify or ni").
+using SubCommand = Result<void> (*)(const std::vector<std::string_view>& args);
+Result<void> dispatch(std::string_view command, const std::vector<std::string_view>& args,
+                      std::initializer_list<std::pair<std::string_view, SubCommand>> sub_commands);
 
 }  // namespace m2msec::cli

@@ -187,13 +187,7 @@ Result<void> ni(const std::vector<std::string_view>& args) {
 }  // namespace
 
 Result<void> run_cert(const std::vector<std::string_view>& args) {
-  if (args.empty()) return Error::usage("cert needs 'request', 'enroll', 'verify' or 'ni'");
-  const std::vector<std::string_view> rest(args.begin() + 1, args.end());
-  if (args[0] == "request") return request(rest);
-  if (args[0] == "enroll") return enroll(rest);
-  if (args[0] == "verify") return verify(rest);
-  if (args[0] == "ni") return ni(rest);
-  return Error::usage("unknown cert command '" + std::string(args[0]) + "'");
+  return dispatch("cert", args, {{"request", request}, {"enroll", enroll}, {"verify", verify}, {"ni", ni}});
 }
 
 }  // namespace m2msec::cli

@@ -108,15 +108,7 @@ Result<void> derive_export_split(const std::vector<std::string_view>& args) {
 }  // namespace
 
 Result<void> run_derive(const std::vector<std::string_view>& args) {
-  if (args.empty()) return Error::usage("derive: expected km | kpsa | usage-key | e2e | export-split");
-  const std::string_view what = args[0];
-  const std::vector<std::string_view> rest(args.begin() + 1, args.end());
-  if (what == "km") return derive_km(rest);
-  if (what == "kpsa") return derive_kpsa(rest);
-  if (what == "usage-key") return derive_usage_key(rest);
-  if (what == "e2e") return derive_e2e(rest);
-  if (what == "export-split") return derive_export_split(rest);
-  return Error::usage("derive: unknown derivation '" + std::string(what) + "'");
+  return dispatch("derive", args, {{"km", derive_km}, {"kpsa", derive_kpsa}, {"usage-key", derive_usage_key}, {"e2e", derive_e2e}, {"export-split", derive_export_split}});
 }
 
 }  // namespace m2msec::cli

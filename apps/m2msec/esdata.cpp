@@ -117,11 +117,7 @@ Result<void> unprotect(const std::vector<std::string_view>& args) {
 }  // namespace
 
 Result<void> run_esdata(const std::vector<std::string_view>& args) {
-  if (args.empty()) return Error::usage("esdata needs 'protect' or 'unprotect'");
-  const std::vector<std::string_view> rest(args.begin() + 1, args.end());
-  if (args[0] == "protect") return protect(rest);
-  if (args[0] == "unprotect") return unprotect(rest);
-  return Error::usage("unknown esdata command '" + std::string(args[0]) + "'");
+  return dispatch("esdata", args, {{"protect", protect}, {"unprotect", unprotect}});
 }
 
 }  // namespace m2msec::cli

@@ -94,14 +94,7 @@ Result<void> genkey(const std::vector<std::string_view>& args) {
 }  // namespace
 
 Result<void> run_jose(const std::vector<std::string_view>& args) {
-  if (args.empty()) return Error::usage("jose: expected sign, verify, encrypt, decrypt or genkey");
-  const std::vector<std::string_view> rest(args.begin() + 1, args.end());
-  if (args[0] == "sign") return sign(rest);
-  if (args[0] == "verify") return verify(rest);
-  if (args[0] == "encrypt") return encrypt(rest);
-  if (args[0] == "decrypt") return decrypt(rest);
-  if (args[0] == "genkey") return genkey(rest);
-  return Error::usage("jose: unknown sub-command '" + std::string(args[0]) + "'");
+  return dispatch("jose", args, {{"sign", sign}, {"verify", verify}, {"encrypt", encrypt}, {"decrypt", decrypt}, {"genkey", genkey}});
 }
 
 }  // namespace m2msec::cli

@@ -138,11 +138,7 @@ Result<void> connect(const std::vector<std::string_view>& args) {
 }  // namespace
 
 Result<void> run_saef(const std::vector<std::string_view>& args) {
-  if (args.empty()) return Error::usage("saef needs 'serve' or 'connect'");
-  const std::vector<std::string_view> rest(args.begin() + 1, args.end());
-  if (args[0] == "serve") return serve(rest);
-  if (args[0] == "connect") return connect(rest);
-  return Error::usage("unknown saef command '" + std::string(args[0]) + "'");
+  return dispatch("saef", args, {{"serve", serve}, {"connect", connect}});
 }
 
 }  // namespace m2msec::cli

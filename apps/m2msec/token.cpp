@@ -131,11 +131,7 @@ Result<void> verify(const std::vector<std::string_view>& args) {
 }  // namespace
 
 Result<void> run_token(const std::vector<std::string_view>& args) {
-  if (args.empty()) return Error::usage("token needs 'issue' or 'verify'");
-  const std::vector<std::string_view> rest(args.begin() + 1, args.end());
-  if (args[0] == "issue") return issue(rest);
-  if (args[0] == "verify") return verify(rest);
-  return Error::usage("unknown token command '" + std::string(args[0]) + "'");
+  return dispatch("token", args, {{"issue", issue}, {"verify", verify}});
 }
 
 }  // namespace m2msec::cli

@@ -194,15 +194,6 @@ bool is_symmetric_management(std::string_view alg) {
   return a != nullptr && (a->mode == jose::KeyManagement::kDirect || a->mode == jose::KeyManagement::kAesKeyWrap);
 }
 
-// TS-0003 8.5.2.4: the inner signature of a nested token is RSA or ECDSA, within the issuer's policy.
-jose::AlgorithmPolicy certificate_signatures_only(const jose::AlgorithmPolicy& base) {
-  jose::AlgorithmPolicy out = base;
-  out.jws.clear();
-  for (const jose::JwsAlgorithm& a : jose::jws_algorithms())
-    if (a.family != jose::JwsFamily::kHmac && base.allows_jws(a.name)) out.jws.push_back(a.name);
-  if (out.jws.empty()) out.jws.push_back("none-permitted");  // an empty list would mean "all"
-  return out;
-}
 
 Result<std::string> sign_jwt(std::string_view payload, const IssueOptions& o, bool nested) {
   if (o.signing_key == nullptr) return Error::usage("token: a signed token needs a signing key");
@@ -602,7 +593,7 @@ Result<ValidatedToken> TokenValidator::validate(std::string_view token, std::str
             return deny("the inner signature of a nested token must be RS* or ES* (TS-0003 8.5.2.4)", Category::kPolicy);
           auto inner = jose::Jws::parse(plaintext);
           if (!inner) return deny(inner.error().detail(), Category::kProtocol);
-          auto verified = jose::verify(*inner, issuer.keys, certificate_signatures_only(issuer.policy));
+          auto verified = jose::verify(*inner, issuer.keys, issuer.policy.without_hmac());
           if (!verified) {
             if (verified.error().category() == Category::kUsage) return deny(verified.error().detail(), Category::kProtocol);
             note(verified.error());

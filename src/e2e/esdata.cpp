@@ -166,15 +166,6 @@ std::optional<jose::AlgorithmPolicy> policy_for_key(const jose::Jwk& key, const 
   return out;
 }
 
-// TS-0003 8.5.2.4: the inner signatures of the nested class are RSA or ECDSA only.
-jose::AlgorithmPolicy certificate_signatures_only(const jose::AlgorithmPolicy& base) {
-  jose::AlgorithmPolicy out = base;
-  out.jws.clear();
-  for (const jose::JwsAlgorithm& a : jose::jws_algorithms())
-    if (a.family != jose::JwsFamily::kHmac && base.allows_jws(a.name)) out.jws.push_back(a.name);
-  if (out.jws.empty()) out.jws.push_back("none-permitted");  // an empty list would mean "all"
-  return out;
-}
 
 // ---- protection ----------------------------------------------------------------------------------------
 
@@ -580,7 +571,7 @@ Result<UnprotectedData> unprotect(std::string_view envelope, const UnprotectOpti
     return Error(Category::kPolicy, Rsc::kBadRequest,
                  "ESData: the inner signatures of the nested class are RSA or ECDSA, never HMAC (TS-0003 8.5.2.4)");
   }
-  M2MSEC_ASSIGN_OR_RETURN(Verified verified, verify_signatures(*jws, o, certificate_signatures_only(o.policy)));
+  M2MSEC_ASSIGN_OR_RETURN(Verified verified, verify_signatures(*jws, o, o.policy.without_hmac()));
   out.payload = std::move(verified.payload);
   out.verified_by = std::move(verified.kids);
   return out;

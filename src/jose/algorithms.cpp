@@ -63,6 +63,15 @@ bool AlgorithmPolicy::allows_jws(std::string_view name) const {
   return find_jws_algorithm(name) != nullptr && listed(jws, name);
 }
 
+AlgorithmPolicy AlgorithmPolicy::without_hmac() const {
+  AlgorithmPolicy out = *this;
+  out.jws.clear();
+  for (const JwsAlgorithm& a : kJws)
+    if (a.family != JwsFamily::kHmac && allows_jws(a.name)) out.jws.push_back(a.name);
+  if (out.jws.empty()) out.jws.push_back("");  // no name matches "": nothing is allowed (empty means all)
+  return out;
+}
+
 bool AlgorithmPolicy::allows_jwe(std::string_view alg, std::string_view enc) const {
   return find_jwe_algorithm(alg) != nullptr && find_jwe_encryption(enc) != nullptr && listed(jwe_alg, alg) &&
          listed(jwe_enc, enc);

@@ -55,6 +55,9 @@ struct AlgorithmPolicy {
   std::vector<std::string_view> understood_crit;
 
   bool allows_jws(std::string_view name) const;
+  // This policy with the HMAC signatures removed: the certificate signatures (RS*, ES*) that the nested
+  // sign-then-encrypt class requires (TS-0003 8.5.2.4).
+  AlgorithmPolicy without_hmac() const;
   bool allows_jwe(std::string_view alg, std::string_view enc) const;
 };
 
