@@ -4,8 +4,10 @@
 //   an accepted token is from the configured issuer, for the configured holder, valid now within the skew,
 //     and its claim set survives both mappings (JWT claims and short names) unchanged;
 //   an accepted m2m:timestamp formats back to the same text; an accepted contentInfo re-parses to itself.
-// The keys below are fuzzing fixtures only (fixed so that the corpus in fuzz/corpus/token/ holds tokens that
-// verify): an EC P-256 key (ES256 and ECDH-ES), an HS256 key and an A256KW key.
+// The keys are fuzzing fixtures, computed at start-up from public labels so that the corpus in
+// fuzz/corpus/token/ holds tokens that verify, with no key material in the repository: an EC P-256 key whose
+// scalar is SHA-256("m2msec fuzz fixture fz-ec") (ES256 and ECDH-ES), an HS256 key 00 01 .. 1f and an
+// A256KW key 20 21 .. 3f.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,6 +15,8 @@
 #include <vector>
 
 #include "m2msec/authz/token.h"
+#include "m2msec/crypto/hash.h"
+#include "m2msec/crypto/signature.h"
 #include "m2msec/e2e/esdata.h"
 #include "m2msec/jose/jwk.h"
 #include "m2msec/json/json.h"
@@ -25,21 +29,22 @@ constexpr std::string_view kIssuer = "//fuzz.example.com/CIN/Cdas";
 constexpr std::string_view kHolder = "//fuzz.example.com/CSE1/Capp";
 constexpr std::int64_t kNow = 1767227400;  // 2026-01-01T00:30:00Z
 
-constexpr std::string_view kKeys = R"({"keys":[
- {"kty":"EC","kid":"fz-ec","crv":"P-256","x":"vGHpY68jj2VHcnsF1p8N_0cNVRImFBwbzzN6ufax7OM",
-  "y":"pe2aF-1yimJZS_R2-WwZX82M46_3sSTbItwduWt_mYw","d":"Ggc1fp5uf3hYtVisnZgQjv95eXh6V7iIO5sU7V-ma_o"},
- {"kty":"oct","kid":"fz-hs","k":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"},
- {"kty":"oct","kid":"fz-kw","k":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8"}]})";
-
 struct Setup {
   std::vector<jose::Jwk> keys;
   std::unique_ptr<authz::TokenValidator> validator;
   std::shared_ptr<const Clock> clock = std::make_shared<ManualClock>(Clock::TimePoint(std::chrono::seconds(kNow)));
 
   Setup() {
-    auto set = jose::JwkSet::parse(kKeys);
-    if (!set) __builtin_trap();
-    keys = std::move(set->keys);
+    const std::string_view label = "m2msec fuzz fixture fz-ec";
+    auto d = crypto::Hash::sha256().digest(ByteView(reinterpret_cast<const std::uint8_t*>(label.data()), label.size()));
+    auto ec = crypto::SignatureScheme::named("ecdsa-p256-sha256").value().private_key_from_raw(*d);
+    if (!ec) __builtin_trap();
+    keys.push_back(jose::Jwk::from_private_key(std::move(*ec), "fz-ec").value());
+    for (auto [kid, first] : {std::pair{"fz-hs", 0x00}, std::pair{"fz-kw", 0x20}}) {
+      SecretBytes k(32);
+      for (std::size_t i = 0; i < k.size(); ++i) k.data()[i] = static_cast<std::uint8_t>(first + static_cast<int>(i));
+      keys.push_back(jose::Jwk::symmetric(std::move(k), kid));
+    }
     authz::ValidatorConfig config;
     authz::TrustedIssuer issuer;
     issuer.id = std::string(kIssuer);
