@@ -295,6 +295,7 @@ Result<std::string> Jwe::serialize(Serialization form) const {
   if (form == Serialization::kCompact) {
     if (!m_shared.empty() || !m_recipients.front().header.empty() || !m_aad.empty())
       return Error::usage("JWE: the compact serialization has no unprotected header and no AAD");
+    if (m_protected_b64.empty()) return Error::usage("JWE: the compact serialization needs a protected header");
     return internal::dotted({m_protected_b64, base64url_encode(m_recipients.front().encrypted_key),
                              base64url_encode(m_iv), base64url_encode(m_ciphertext), base64url_encode(m_tag)});
   }

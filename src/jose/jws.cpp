@@ -124,6 +124,7 @@ Result<std::string> Jws::serialize(Serialization form) const {
     case Serialization::kCompact: {
       const Signature& sig = m_signatures.front();
       if (!sig.header.empty()) return Error::usage("JWS: the compact serialization has no unprotected header");
+      if (sig.protected_b64.empty()) return Error::usage("JWS: the compact serialization needs a protected header");
       return internal::dotted({sig.protected_b64, m_payload_b64, base64url_encode(sig.signature)});
     }
     case Serialization::kFlattened: {

@@ -349,6 +349,18 @@ TEST(Jwe, DirectKeyFromTheCaller) {
   EXPECT_FALSE(decrypt(*parsed, {}, {}, &other));
 }
 
+// Found by fuzz_jose_object: a JSON object without a protected header has no compact form (RFC 7516 7.1).
+TEST(Jose, CompactFormsNeedAProtectedHeader) {
+  auto jwe = Jwe::parse(R"({"unprotected":{"alg":"A128KW","enc":"A128GCM"},"encrypted_key":"AAAA","iv":"AAAAAAAAAAAAAAAA",)"
+                        R"("ciphertext":"AAAA","tag":"AAAAAAAAAAAAAAAAAAAAAA"})");
+  ASSERT_TRUE(jwe) << jwe.error().to_string();
+  EXPECT_FALSE(jwe->serialize(Serialization::kCompact));
+  EXPECT_TRUE(jwe->serialize(Serialization::kFlattened));
+  auto jws = Jws::parse(R"({"payload":"e30","header":{"alg":"HS256"},"signature":"AAAA"})");
+  ASSERT_TRUE(jws);
+  EXPECT_FALSE(jws->serialize(Serialization::kCompact));
+}
+
 TEST(Jwe, ParserRefusesMalformedText) {
   const char* bad[] = {"", "a.b.c.d", "a.b.c.d.e.f", ".a.b.c.d", R"({"iv":"AAAA"})",
                        R"({"protected":"e30","iv":"AAAAAAAAAAAAAAAA","ciphertext":"","tag":"AAAAAAAAAAAAAAAAAAAAAA","recipients":[]})"};
