@@ -1,17 +1,16 @@
 #include "m2msec/e2e/esdata.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 
 #include "m2msec/core/encoding.h"
 #include "m2msec/core/secret.h"
-#include "m2msec/crypto/hash.h"
 #include "m2msec/jose/jwe.h"
 #include "m2msec/jose/jws.h"
 #include "m2msec/jose/serialization.h"
 #include "m2msec/json/json.h"
 #include "m2msec/keys/identifiers.h"
+#include "m2msec/pki/identity.h"
 
 namespace m2msec::e2e {
 namespace {
@@ -34,34 +33,10 @@ bool is_media_type(std::string_view s) {
          is_restricted_name(s.substr(slash + 1));
 }
 
-// ---- ni identifiers (RFC 6920 clause 2, TS-0003 10.1.2) ---------------------------------------------
-
-constexpr std::string_view kNiPrefix = "ni:///";
-struct NiSuite {
-  std::string_view name;
-  std::size_t octets;
-};
-constexpr std::array<NiSuite, 3> kNiSuites{{{"sha-256", 32}, {"sha-256-128", 16}, {"sha-256-120", 15}}};
-
-// Strict: "ni:///" <suite> ";" <canonical unpadded base64url of exactly the suite's octets>.
-Result<std::pair<const NiSuite*, Bytes>> parse_ni(std::string_view text) {
-  if (text.substr(0, kNiPrefix.size()) != kNiPrefix) return malformed("ni identifier must start with \"ni:///\"");
-  const std::string_view rest = text.substr(kNiPrefix.size());
-  const auto semi = rest.find(';');
-  if (semi == std::string_view::npos) return malformed("ni identifier without ';'");
-  for (const NiSuite& suite : kNiSuites) {
-    if (rest.substr(0, semi) != suite.name) continue;
-    auto digest = base64url_decode(rest.substr(semi + 1));
-    if (!digest || digest->size() != suite.octets) return malformed("ni identifier digest is not " + std::string(suite.name));
-    return std::pair<const NiSuite*, Bytes>(&suite, std::move(*digest));
-  }
-  return malformed("ni identifier hash suite is not sha-256, sha-256-128 or sha-256-120 (TS-0003 10.1.2)");
-}
-
-Result<Bytes> spki_sha256(const jose::Jwk& key) {
+// The DER SubjectPublicKeyInfo of a JWK's public key: what an RFC 6920 identifier hashes (TS-0003 10.1.2).
+Result<Bytes> spki_der(const jose::Jwk& key) {
   if (key.public_key() == nullptr) return malformed("a raw public key identifier needs an EC or RSA key");
-  M2MSEC_ASSIGN_OR_RETURN(const Bytes der, key.public_key()->to_der());
-  return crypto::Hash::sha256().digest(der);
+  return key.public_key()->to_der();
 }
 
 // ---- algorithms ----------------------------------------------------------------------------------------
@@ -413,7 +388,7 @@ Result<CredentialKid> CredentialKid::make(unsigned type, std::string_view value)
   const bool esdata = type == 14 || type == 15 || type == 16 || (type >= 41 && type <= 45) || (type >= 51 && type <= 55);
   if (!esdata) return Error::usage("Credential-ID: type " + std::to_string(type) + " is not an ESData credential type");
   if ((type == 41 || type == 51) && value.substr(0, 3) == "ni:") {
-    M2MSEC_TRY(parse_ni(value));
+    M2MSEC_TRY(pki::PublicKeyId::parse(value));
     return CredentialKid(type, std::string(value));
   }
   const auto type_id = keys::cred_id_type_from_int(type);
@@ -435,8 +410,8 @@ Result<CredentialKid> CredentialKid::parse(std::string_view kid) {
 }
 
 Result<CredentialKid> CredentialKid::for_raw_public_key(const jose::Jwk& key, bool signature) {
-  M2MSEC_ASSIGN_OR_RETURN(const Bytes digest, spki_sha256(key));
-  return CredentialKid(signature ? 51 : 41, std::string(kNiPrefix) + "sha-256;" + base64url_encode(digest));
+  M2MSEC_ASSIGN_OR_RETURN(const Bytes der, spki_der(key));
+  return CredentialKid(signature ? 51 : 41, pki::PublicKeyId::of(der).to_string());
 }
 
 CredentialUse CredentialKid::use() const {
@@ -469,10 +444,9 @@ bool CredentialKid::permits(std::string_view alg) const {
 
 bool CredentialKid::matches(const jose::Jwk& key) const {
   if (!is_ni()) return false;
-  auto ni = parse_ni(m_value);
-  auto digest = spki_sha256(key);
-  if (!ni || !digest) return false;
-  return ct::equal(ByteView(*digest).first(ni->first->octets), ni->second);
+  auto ni = pki::PublicKeyId::parse(m_value);
+  auto der = spki_der(key);
+  return ni && der && ni->matches(*der);
 }
 
 // ---- protect / unprotect -------------------------------------------------------------------------------
