@@ -149,7 +149,7 @@ Result<ParsedEsprimObject> parse_esprim_object(std::string_view text) {
   auto required = [&](std::string_view name) -> Result<std::string> {
     const json::Value* v = h.find(name);
     if (v == nullptr || v->string() == nullptr || v->string()->empty())
-      return malformed(internal::cat({"header \"", name, "\" is missing or not a non-empty string"}));
+      return malformed(concat({"header \"", name, "\" is missing or not a non-empty string"}));
     return *v->string();
   };
   M2MSEC_ASSIGN_OR_RETURN(const std::string alg, required("alg"));
@@ -219,7 +219,7 @@ Result<void> Originator::add_pairwise_key(std::string kid, SecretBytes key, std:
 Result<void> Originator::set_receiver_rand_object(std::string_view kid, std::string_view json_text) {
   M2MSEC_ASSIGN_OR_RETURN(CarriedReceiverRand rro, parse_receiver_rand_object(json_text));
   const std::lock_guard lock(m_mutex);
-  if (m_keys.find(kid) == m_keys.end()) return Error::usage(internal::cat({"ESPrim: no pairwiseESPrimKey ", kid}));
+  if (m_keys.find(kid) == m_keys.end()) return Error::usage(concat({"ESPrim: no pairwiseESPrimKey ", kid}));
   //= TS-0003 V3.18.0 §8.4.2 B.2c
   //# A receiver rand object that has expired is not used.
   if (rro.object.expiry <= m_clock.now()) return esprim_error(Rsc::kEsprimUnknownRecvRandId, "the receiver rand object has expired");
@@ -261,7 +261,7 @@ Result<SessionId> Originator::start_session_locked(std::string_view kid, TimePoi
   purge_locked(now);
   auto key = m_keys.find(kid);
   if (key == m_keys.end() || (key->second.expiry && *key->second.expiry <= now))
-    return esprim_error(Rsc::kEsprimUnknownKeyId, internal::cat({"no valid pairwiseESPrimKey ", kid}));
+    return esprim_error(Rsc::kEsprimUnknownKeyId, concat({"no valid pairwiseESPrimKey ", kid}));
   auto rro_it = m_receiver_objects.find(kid);
   if (rro_it == m_receiver_objects.end() || rro_it->second.object.expiry <= now + m_options.renew_margin)
     return esprim_error(Rsc::kEsprimUnknownRecvRandId, "a (new) receiver rand object is needed (B.2c)");

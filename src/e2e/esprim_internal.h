@@ -9,11 +9,9 @@
 
 #include "m2msec/core/error.h"
 #include "m2msec/core/result.h"
+#include "m2msec/core/text.h"
 
 namespace m2msec::e2e::internal {
-
-// The concatenation of the parts. (Also sidesteps GCC 12's false -Wrestrict on "literal" + std::string&&.)
-std::string cat(std::initializer_list<std::string_view> parts);
 
 // kUsage / BAD_REQUEST with an "ESPrim: " prefix.
 Error malformed(std::string_view what);

@@ -12,16 +12,8 @@
 namespace m2msec::e2e {
 namespace internal {
 
-std::string cat(std::initializer_list<std::string_view> parts) {
-  std::size_t n = 0;
-  for (std::string_view p : parts) n += p.size();
-  std::string out;
-  out.reserve(n);
-  for (std::string_view p : parts) out.append(p);
-  return out;
-}
 
-Error malformed(std::string_view what) { return Error::usage(cat({"ESPrim: ", what})); }
+Error malformed(std::string_view what) { return Error::usage(concat({"ESPrim: ", what})); }
 
 Error esprim_error(Rsc rsc, std::string_view what) {
   Category category = Category::kAuth;
@@ -34,7 +26,7 @@ Error esprim_error(Rsc rsc, std::string_view what) {
     default: category = Category::kAuth; break;
   }
   const bool prefixed = what.substr(0, 8) == "ESPrim: ";
-  return Error(category, rsc, prefixed ? std::string(what) : cat({"ESPrim: ", what}));
+  return Error(category, rsc, prefixed ? std::string(what) : concat({"ESPrim: ", what}));
 }
 
 bool is_ascii_ncname(std::string_view text) {
@@ -236,7 +228,7 @@ Result<TimePoint> parse_timestamp(std::string_view text) {
 // ESPrim open point (TS-0004 6.3.5.50/51: esrv is an xs:NCName holding 128 random bits, encoding not given):
 // "v" followed by base64url without padding (22 characters). base64url may start with a digit or '-', which an
 // NCName may not; the letter prefix makes every value an NCName. Decoding is strict (canonical base64url).
-std::string encode_rand_value(ByteView value) { return internal::cat({"v", base64url_encode(value)}); }
+std::string encode_rand_value(ByteView value) { return concat({"v", base64url_encode(value)}); }
 
 Result<Bytes> decode_rand_value(std::string_view text) {
   if (text.size() != 23 || text.front() != 'v') return malformed("esrv is not 'v' + base64url of 16 octets");
@@ -282,27 +274,27 @@ Result<const json::Object*> exact_object(const json::Value& value, std::initiali
       return malformed(std::string(what) + " has an unknown member \"" + name + "\"");
   }
   for (std::string_view name : allowed) {
-    if (!o->contains(name)) return malformed(internal::cat({what, " lacks \"", name, "\""}));
+    if (!o->contains(name)) return malformed(concat({what, " lacks \"", name, "\""}));
   }
   return o;
 }
 
 Result<std::string> string_member(const json::Object& o, std::string_view name) {
   const json::Value* v = o.find(name);
-  if (v == nullptr || v->string() == nullptr) return malformed(internal::cat({"\"", name, "\" is not a string"}));
+  if (v == nullptr || v->string() == nullptr) return malformed(concat({"\"", name, "\" is not a string"}));
   return *v->string();
 }
 
 template <typename Enum, typename FromInt>
 Result<std::vector<Enum>> enum_list(const json::Object& o, std::string_view name, FromInt from_int) {
   const json::Value* v = o.find(name);
-  if (v == nullptr || v->array() == nullptr) return malformed(internal::cat({"\"", name, "\" is not an array"}));
+  if (v == nullptr || v->array() == nullptr) return malformed(concat({"\"", name, "\" is not an array"}));
   std::vector<Enum> out;
   for (const json::Value& item : *v->array()) {
     const auto n = item.integer();
-    if (!n) return malformed(internal::cat({"\"", name, "\" holds a non-integer"}));
+    if (!n) return malformed(concat({"\"", name, "\" holds a non-integer"}));
     const auto e = from_int(*n);
-    if (!e) return malformed(internal::cat({"\"", name, "\" holds the unknown value ", std::to_string(*n)}));
+    if (!e) return malformed(concat({"\"", name, "\" holds the unknown value ", std::to_string(*n)}));
     out.push_back(*e);
   }
   M2MSEC_TRY(check_list(out, name));
@@ -385,7 +377,7 @@ Result<OriginatorRandObject> originator_rand_object_from_json(const json::Value&
   const auto n = o->find("esk")->integer();
   if (!n) return malformed("\"esk\" is not an integer");
   const auto esk = key_gen_alg_from_int(*n);
-  if (!esk) return malformed(internal::cat({"\"esk\" holds the unknown value ", std::to_string(*n)}));
+  if (!esk) return malformed(concat({"\"esk\" holds the unknown value ", std::to_string(*n)}));
   return OriginatorRandObject{std::move(c.id), std::move(c.value), c.expiry, *esk, std::move(c.protocol_alg_ids)};
 }
 

@@ -81,7 +81,7 @@ Result<EsprimSecurityInfo> parse_esprim_security_info(std::string_view body) {
   auto only = [&](std::string_view member) -> Result<void> {
     const std::size_t expected = member.empty() ? 1 : 2;
     if (b.seci->size() != expected || (!member.empty() && !b.seci->contains(member)))
-      return malformed(internal::cat({"securityInfo of type ", std::to_string(b.sit), " must hold \"sit\"",
+      return malformed(concat({"securityInfo of type ", std::to_string(b.sit), " must hold \"sit\"",
                                       member.empty() ? "" : " and \"", member, member.empty() ? " only" : "\" only"}));
     return {};
   };
@@ -113,7 +113,7 @@ Result<EsprimSecurityInfo> parse_esprim_security_info(std::string_view body) {
       return out;
     }
     default:
-      return malformed(internal::cat({"securityInfo of type ", std::to_string(b.sit), " is not an ESPrim message"}));
+      return malformed(concat({"securityInfo of type ", std::to_string(b.sit), " is not an ESPrim message"}));
   }
 }
 

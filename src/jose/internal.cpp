@@ -8,14 +8,8 @@
 
 namespace m2msec::jose::internal {
 
-Error malformed(std::string_view what) { return Error::usage(text({"JOSE: ", what})); }
+Error malformed(std::string_view what) { return Error::usage(concat({"JOSE: ", what})); }
 
-// Concatenation by append: GCC 12 at -O3 warns falsely (-Wrestrict) on literal + std::string chains.
-std::string text(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (std::string_view p : parts) out.append(p);
-  return out;
-}
 
 Result<const json::Object*> as_object(const json::Value& value, std::string_view what) {
   if (const json::Object* o = value.object()) return o;
@@ -25,13 +19,13 @@ Result<const json::Object*> as_object(const json::Value& value, std::string_view
 Result<std::optional<std::string>> optional_string(const json::Object& object, std::string_view name) {
   const json::Value* v = object.find(name);
   if (v == nullptr) return std::optional<std::string>();
-  if (v->string() == nullptr) return malformed(text({"\"", name, "\" is not a string"}));
+  if (v->string() == nullptr) return malformed(concat({"\"", name, "\" is not a string"}));
   return std::optional<std::string>(*v->string());
 }
 
 Result<std::string> required_string(const json::Object& object, std::string_view name) {
   M2MSEC_ASSIGN_OR_RETURN(auto s, optional_string(object, name));
-  if (!s) return malformed(text({"\"", name, "\" is missing"}));
+  if (!s) return malformed(concat({"\"", name, "\" is missing"}));
   return std::move(*s);
 }
 
@@ -39,13 +33,13 @@ Result<std::optional<Bytes>> optional_b64(const json::Object& object, std::strin
   M2MSEC_ASSIGN_OR_RETURN(auto s, optional_string(object, name));
   if (!s) return std::optional<Bytes>();
   auto bytes = base64url_decode(*s);
-  if (!bytes) return malformed(text({"\"", name, "\" is not base64url"}));
+  if (!bytes) return malformed(concat({"\"", name, "\" is not base64url"}));
   return std::optional<Bytes>(std::move(*bytes));
 }
 
 Result<Bytes> required_b64(const json::Object& object, std::string_view name) {
   M2MSEC_ASSIGN_OR_RETURN(auto b, optional_b64(object, name));
-  if (!b) return malformed(text({"\"", name, "\" is missing"}));
+  if (!b) return malformed(concat({"\"", name, "\" is missing"}));
   return std::move(*b);
 }
 
@@ -154,7 +148,7 @@ Result<Serialization> serialization_named(std::string_view name) {
   if (name == "compact") return Serialization::kCompact;
   if (name == "flattened") return Serialization::kFlattened;
   if (name == "general") return Serialization::kGeneral;
-  return Error::usage(internal::text({"unknown serialization '", name, "' (compact, flattened, general)"}));
+  return Error::usage(concat({"unknown serialization '", name, "' (compact, flattened, general)"}));
 }
 
 }  // namespace m2msec::jose

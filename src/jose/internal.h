@@ -8,13 +8,13 @@
 
 #include "m2msec/core/bytes.h"
 #include "m2msec/core/result.h"
+#include "m2msec/core/text.h"
 #include "m2msec/jose/algorithms.h"
 #include "m2msec/json/json.h"
 
 namespace m2msec::jose::internal {
 
 Error malformed(std::string_view what);
-std::string text(std::initializer_list<std::string_view> parts);
 
 // The object of a JSON value, or a kUsage error naming `what`.
 Result<const json::Object*> as_object(const json::Value& value, std::string_view what);

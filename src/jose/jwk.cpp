@@ -180,7 +180,7 @@ Result<Jwk> Jwk::from_private_key(crypto::PrivateKey key, std::string kid) {
 }
 
 Result<Jwk> Jwk::generate(std::string_view alg, std::string_view enc) {
-  Result<Jwk> made = Error::unsupported(internal::text({"JWK: no key type for algorithm '", alg, "'"}));
+  Result<Jwk> made = Error::unsupported(concat({"JWK: no key type for algorithm '", alg, "'"}));
   auto oct = [](std::size_t size) -> Result<Jwk> {
     M2MSEC_ASSIGN_OR_RETURN(SecretBytes k, crypto::random_secret(crypto::system_rng(), size));
     return Jwk::symmetric(std::move(k));

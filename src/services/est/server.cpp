@@ -69,15 +69,6 @@ Bytes constructed(std::uint8_t tag, ByteView content) {
   return out;
 }
 
-Bytes concat(std::initializer_list<ByteView> parts) {
-  std::size_t size = 0;
-  for (ByteView part : parts) size += part.size();
-  Bytes out(size);
-  auto at = out.begin();
-  for (ByteView part : parts) at = std::copy(part.begin(), part.end(), at);
-  return out;
-}
-
 // Attribute ::= SEQUENCE { type OID, values SET OF ... } with one OID value.
 Bytes attribute(const char* type, const char* value) {
   const Bytes value_set = constructed(0x31, oid_der(value));

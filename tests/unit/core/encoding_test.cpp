@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "m2msec/core/encoding.h"
+#include "m2msec/core/text.h"
 
 namespace m2msec {
 namespace {
@@ -103,6 +104,16 @@ TEST(Base64, RefusesMalformedInput) {
       EXPECT_EQ(r.error().category(), Category::kUsage);
     }
   }
+}
+
+}  // namespace
+}  // namespace m2msec
+
+namespace m2msec {
+namespace {
+
+TEST(Concat, JoinsPiecesInOrder) {
+  EXPECT_EQ(concat({"a", "", "bc", std::string_view("d\0e", 3)}), std::string("abcd\0e", 6));
 }
 
 }  // namespace
