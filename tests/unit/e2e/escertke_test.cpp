@@ -25,7 +25,9 @@
 #include <vector>
 
 #include "m2msec/core/encoding.h"
+#include "m2msec/crypto/random.h"
 #include "m2msec/e2e/escertke.h"
+#include "m2msec/e2e/esprim.h"
 #include "m2msec/keys/export.h"
 #include "m2msec/keys/identifiers.h"
 #include "m2msec/pki/validate.h"
@@ -181,6 +183,41 @@ TEST(Escertke, BothEndsHoldTheSameKeyAndIdentifier) {
   EXPECT_EQ(i.session()->cipher_suite(), "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256");
   EXPECT_EQ(t.session()->cipher_suite(), "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256");
   EXPECT_EQ(i.session()->version(), tls::Version::kTls12);
+}
+
+// TS-0003 8.4.2 A: ESCertKE is one way to provision the pairwiseESPrimKey. The Initiator becomes the ESPrim
+// Originator, the Terminator the Target, which binds the key to the identity ESCertKE authenticated: that
+// identity may send protected requests, any other From is an impersonation (4116).
+TEST(Escertke, ItsKeyProvisionsEsprim) {
+  ASSERT_TRUE(TestPki::shared().ok());
+  auto i = initiator();
+  auto t = terminator();
+  Flights r = exchange(i, t);
+  ASSERT_TRUE(r.initiator_key && r.terminator_key);
+  const std::string kid = "13-" + r.terminator_key->identifier;  // Credential-ID type 13 (Table 12.3.2.1-1)
+  const ManualClock clock(std::chrono::system_clock::now());
+  Target target(clock, crypto::system_rng());
+  Originator originator(clock, crypto::system_rng());
+  ASSERT_TRUE(target.add_pairwise_key(kid, r.terminator_key->key.clone(), r.terminator_key->peer.identity));
+  ASSERT_TRUE(originator.add_pairwise_key(kid, r.initiator_key->key.clone()));
+  auto shared = target.issue_shared_rand_object();
+  ASSERT_TRUE(shared) << shared.error().to_string();
+  ASSERT_TRUE(originator.set_receiver_rand_object(kid, shared->text));
+  auto deliver = [&](std::string_view from, std::string_view rqi) {
+    const std::string inner = std::string(R"({"op":2,"to":"/cse1/cnt1","fr":")") + std::string(from) +
+                              R"(","rqi":")" + std::string(rqi) + R"(","rvi":"3"})";
+    auto object = originator.protect_request(kid, ByteView(reinterpret_cast<const std::uint8_t*>(inner.data()), inner.size()));
+    EXPECT_TRUE(object) << object.error().to_string();
+    return target.unprotect_request(
+        object.value(), [](const Target::OpenedRequest& o) { return json_primitive_ids(o.inner.view()); });
+  };
+  auto opened = deliver(kInitiatorId, "r1");
+  ASSERT_TRUE(opened) << opened.error().to_string();
+  EXPECT_TRUE(opened->authenticated);
+  EXPECT_EQ(opened->identity, kInitiatorId);
+  auto impostor = deliver("//sp.example.com/CSE1/Cother", "r2");
+  ASSERT_FALSE(impostor);
+  EXPECT_EQ(impostor.error().rsc(), Rsc::kEsprimImpersonationError);
 }
 
 TEST(Escertke, KeyIsTheKeysModuleSplitOfTheSessionsExport) {
