@@ -67,14 +67,13 @@ Result<json::Value> carried_value(const std::string& text) { return json::parse(
 
 // A JWE compact ESPrim Object: "alg":"dir", "enc", "kid", then `extras` in order.
 Result<std::string> seal(ByteView inner, ProtocolAlg enc, const std::string& kid, const SecretBytes& session_key,
-                         json::Object extras) {
+                         const json::Object& extras) {
   M2MSEC_ASSIGN_OR_RETURN(SecretBytes cek, content_encryption_key(session_key, enc));
-  // The recipient's key is the CEK as an "oct" JWK, which puts "kid" after "alg" and "enc".
-  const jose::Jwk key = jose::Jwk::symmetric(cek.clone(), kid);
-  jose::Recipient recipient{&key, "dir", {}};
+  const jose::Recipient recipient{nullptr, "dir", {}};
   jose::EncryptOptions options;
   options.enc = std::string(jwe_enc(enc));
-  options.protected_header = std::move(extras);
+  options.protected_header.set("kid", kid);
+  for (const auto& [name, value] : extras) options.protected_header.set(name, value);
   options.direct_key = &cek;
   M2MSEC_ASSIGN_OR_RETURN(jose::Jwe jwe, jose::encrypt(inner, std::span<const jose::Recipient>(&recipient, 1), options));
   return jwe.serialize(jose::Serialization::kCompact);
@@ -357,7 +356,7 @@ Result<std::string> Originator::protect_locked(const SessionId& id, ByteView inn
     M2MSEC_ASSIGN_OR_RETURN(json::Value oro, carried_value(s.oro.text));
     extras.set("oro", std::move(oro));
   }
-  auto object = seal(inner, enc, id.kid, s.key, std::move(extras));
+  auto object = seal(inner, enc, id.kid, s.key, extras);
   if (!object) return esprim_error(Rsc::kEsprimEncryptionError, object.error().detail());
   s.ivs.insert(compact_iv(*object));  // a reflected request must not pass as a response
   return std::move(*object);
@@ -664,7 +663,7 @@ Result<std::string> Target::protect_response(const SessionId& session, ByteView 
     if (!rro) return esprim_error(Rsc::kEsprimEncryptionError, rro.error().detail());
     extras.set("rro", std::move(*rro));
   }
-  auto object = seal(inner, enc, session.kid, s.key, std::move(extras));
+  auto object = seal(inner, enc, session.kid, s.key, extras);
   if (!object) return esprim_error(Rsc::kEsprimEncryptionError, object.error().detail());
   s.ivs.insert(compact_iv(*object));  // a reflected response must not pass as a request
   return std::move(*object);
