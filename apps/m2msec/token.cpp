@@ -124,7 +124,8 @@ Result<void> verify(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const std::string token, read_object());
   const authz::TokenValidator validator(std::move(config));
   M2MSEC_ASSIGN_OR_RETURN(const authz::ValidatedToken valid, validator.validate(token, opts.get("holder").value_or("")));
-  write_object(json::serialize(valid.claims.to_short_names()));
+  M2MSEC_ASSIGN_OR_RETURN(const json::Value claims, valid.claims.to_short_names());
+  write_object(json::serialize(claims));
   return {};
 }
 

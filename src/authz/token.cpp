@@ -3,17 +3,16 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cstdio>
 
 #include "m2msec/core/encoding.h"
 #include "m2msec/jose/jwe.h"
 #include "m2msec/jose/jws.h"
+#include "m2msec/jose/serialization.h"
+#include "m2msec/keys/identifiers.h"
 
 namespace m2msec::authz {
 namespace {
 
-using std::chrono::days;
-using std::chrono::sys_days;
 
 // ---- errors --------------------------------------------------------------------------------------------
 
@@ -36,36 +35,13 @@ bool is_m2m_id(std::string_view s) {
   });
 }
 
-bool is_lower_fqdn(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  std::size_t label = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i) {
-    if (i == s.size() || s[i] == '.') {
-      if (label == 0 || label > 63 || s[i - 1] == '-' || s[i - label] == '-') return false;
-      label = 0;
-      continue;
-    }
-    const char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-    ++label;
-  }
-  return true;
-}
-
 bool is_base64url_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// RFC 7519 clause 5.1/5.2: "typ"/"cty" "JWT", compared case-insensitively, "application/" optional.
+// RFC 7519 clause 5.1/5.2: "typ"/"cty" "JWT".
 bool is_jwt_media_type(const json::Value* v) {
-  if (v == nullptr || v->string() == nullptr) return false;
-  return equals_ignoring_case(*v->string(), "JWT") || equals_ignoring_case(*v->string(), "application/jwt");
+  return v != nullptr && v->string() != nullptr && jose::is_media_type(*v->string(), "jwt");
 }
 
 // ---- claim-set members ---------------------------------------------------------------------------------
@@ -161,34 +137,6 @@ Result<std::vector<std::string_view>> split_compact(std::string_view token, std:
   return parts;
 }
 
-std::string default_sign_alg(const jose::Jwk& key) {
-  if (!key.alg().empty()) return key.alg();
-  switch (key.type()) {
-    case jose::KeyType::kOct: return "HS256";
-    case jose::KeyType::kRsa: return "RS256";
-    case jose::KeyType::kEc: return key.curve() == "P-256" ? "ES256" : key.curve() == "P-384" ? "ES384" : "ES512";
-  }
-  return {};
-}
-
-std::string default_key_alg(const jose::Jwk& key) {
-  if (!key.alg().empty()) return key.alg();
-  switch (key.type()) {
-    case jose::KeyType::kOct: {
-      const std::size_t n = key.symmetric_key()->size();
-      return n == 16 ? "A128KW" : n == 24 ? "A192KW" : "A256KW";
-    }
-    case jose::KeyType::kRsa: return "RSA-OAEP-256";
-    case jose::KeyType::kEc: return "ECDH-ES+A256KW";
-  }
-  return {};
-}
-
-bool is_certificate_signature(std::string_view alg) {
-  const jose::JwsAlgorithm* a = jose::find_jws_algorithm(alg);
-  return a != nullptr && a->family != jose::JwsFamily::kHmac;
-}
-
 bool is_symmetric_management(std::string_view alg) {
   const jose::JweAlgorithm* a = jose::find_jwe_algorithm(alg);
   return a != nullptr && (a->mode == jose::KeyManagement::kDirect || a->mode == jose::KeyManagement::kAesKeyWrap);
@@ -197,8 +145,8 @@ bool is_symmetric_management(std::string_view alg) {
 
 Result<std::string> sign_jwt(std::string_view payload, const IssueOptions& o, bool nested) {
   if (o.signing_key == nullptr) return Error::usage("token: a signed token needs a signing key");
-  const std::string alg = o.sign_alg.empty() ? default_sign_alg(*o.signing_key) : o.sign_alg;
-  if (nested && !is_certificate_signature(alg))
+  const std::string alg = o.sign_alg.empty() ? o.signing_key->default_signature_alg() : o.sign_alg;
+  if (nested && !jose::is_public_key_signature(alg))
     return Error::usage("token: a nested token is signed with RS* or ES*, not " + alg + " (TS-0003 8.5.2.4)");
   const jose::Signer signer{o.signing_key, alg, json::Object{{"typ", json::Value("JWT")}}};
   M2MSEC_ASSIGN_OR_RETURN(const jose::Jws jws, jose::sign(as_bytes(payload), std::span<const jose::Signer>(&signer, 1)));
@@ -207,7 +155,9 @@ Result<std::string> sign_jwt(std::string_view payload, const IssueOptions& o, bo
 
 Result<std::string> encrypt_jwt(std::string_view plaintext, const IssueOptions& o, bool nested) {
   if (o.encryption_key == nullptr) return Error::usage("token: an encrypted token needs a recipient key");
-  const jose::Recipient recipient{o.encryption_key, o.key_alg.empty() ? default_key_alg(*o.encryption_key) : o.key_alg};
+  const std::string key_alg = o.key_alg.empty() ? o.encryption_key->default_key_management_alg() : o.key_alg;
+  if (key_alg.empty()) return Error::usage("token: name the key-management algorithm for this recipient key");
+  const jose::Recipient recipient{o.encryption_key, key_alg};
   jose::EncryptOptions options;
   options.enc = o.enc;
   options.protected_header.set("typ", "JWT");
@@ -253,36 +203,6 @@ bool permits(const TrustedIssuer& issuer, TokenClass c) {
 
 }  // namespace
 
-// ---- m2m:timestamp -------------------------------------------------------------------------------------
-
-Result<Instant> parse_m2m_timestamp(std::string_view t) {
-  auto bad = [] { return Error::usage("m2m:timestamp: not YYYYMMDDTHHMMSS (UTC, whole seconds)"); };
-  if (t.size() != 15 || t[8] != 'T') return bad();
-  for (std::size_t i = 0; i < t.size(); ++i)
-    if (i != 8 && (t[i] < '0' || t[i] > '9')) return bad();
-  auto num = [&](std::size_t at, std::size_t len) {
-    int v = 0;
-    for (std::size_t i = at; i < at + len; ++i) v = v * 10 + (t[i] - '0');
-    return v;
-  };
-  const std::chrono::year_month_day ymd{std::chrono::year(num(0, 4)), std::chrono::month(static_cast<unsigned>(num(4, 2))),
-                                        std::chrono::day(static_cast<unsigned>(num(6, 2)))};
-  const int hour = num(9, 2), minute = num(11, 2), second = num(13, 2);
-  if (!ymd.ok() || ymd.year() < std::chrono::year(1970) || hour > 23 || minute > 59 || second > 59) return bad();
-  return Instant(sys_days(ymd)) + std::chrono::hours(hour) + std::chrono::minutes(minute) + std::chrono::seconds(second);
-}
-
-std::string format_m2m_timestamp(Instant t) {
-  const sys_days day = std::chrono::floor<days>(t);
-  const std::chrono::year_month_day ymd(day);
-  const std::chrono::hh_mm_ss hms(t - day);
-  char out[32];
-  std::snprintf(out, sizeof out, "%04d%02u%02uT%02d%02d%02d", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
-  return out;
-}
-
 //= TS-0001 V3.36.0 7.1.14/7.1.15
 //# Role-ID / Token-ID = issuerRelativeID "@" issuerID; issuerID an FQDN in lower case.
 bool is_role_or_token_id(std::string_view text) {
@@ -292,7 +212,10 @@ bool is_role_or_token_id(std::string_view text) {
   const bool relative_ok = std::all_of(relative.begin(), relative.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
   });
-  return relative_ok && is_lower_fqdn(text.substr(at + 1));
+  // The issuer: an FQDN (keys::Fqdn, RFC 1123) already in lower case.
+  const std::string_view issuer = text.substr(at + 1);
+  const auto fqdn = keys::Fqdn::parse(issuer);
+  return relative_ok && fqdn && fqdn->text() == issuer;
 }
 
 //= TS-0001 V3.36.0 Table 9.6.39-3
@@ -381,13 +304,15 @@ Result<TokenClaimSet> TokenClaimSet::from_short_names(const json::Value& value) 
   return c;
 }
 
-json::Value TokenClaimSet::to_short_names() const {
+Result<json::Value> TokenClaimSet::to_short_names() const {
+  M2MSEC_ASSIGN_OR_RETURN(std::string nb, format_m2m_timestamp(not_before));
+  M2MSEC_ASSIGN_OR_RETURN(std::string na, format_m2m_timestamp(not_after));
   json::Object o{{"vr", json::Value(version)},
                  {"tkid", json::Value(token_id)},
                  {"tkhd", json::Value(holder)},
                  {"tkis", json::Value(issuer)},
-                 {"tknb", json::Value(format_m2m_timestamp(not_before))},
-                 {"tkna", json::Value(format_m2m_timestamp(not_after))}};
+                 {"tknb", json::Value(std::move(nb))},
+                 {"tkna", json::Value(std::move(na))}};
   if (token_name) o.set("tknm", *token_name);
   if (audience) {
     json::Array list(audience->begin(), audience->end());
@@ -395,7 +320,7 @@ json::Value TokenClaimSet::to_short_names() const {
   }
   if (permissions) o.set("tkps", *permissions);
   if (extension) o.set("tkex", *extension);
-  return o;
+  return json::Value(std::move(o));
 }
 
 //= TS-0003 V3.18.0 Table 7.3.2.6.2-1
@@ -589,7 +514,7 @@ Result<ValidatedToken> TokenValidator::validate(std::string_view token, std::str
           if (!is_jwt_media_type(inner_header.find("typ")) || inner_header.contains("cty"))
             return deny("the inner JWS of a nested token needs \"typ\":\"JWT\" and no \"cty\" (TS-0003 7.3.2.6.2)", Category::kProtocol);
           const json::Value* inner_alg = inner_header.find("alg");
-          if (inner_alg == nullptr || inner_alg->string() == nullptr || !is_certificate_signature(*inner_alg->string()))
+          if (inner_alg == nullptr || inner_alg->string() == nullptr || !jose::is_public_key_signature(*inner_alg->string()))
             return deny("the inner signature of a nested token must be RS* or ES* (TS-0003 8.5.2.4)", Category::kPolicy);
           auto inner = jose::Jws::parse(plaintext);
           if (!inner) return deny(inner.error().detail(), Category::kProtocol);
@@ -642,8 +567,9 @@ Result<ValidatedToken> TokenValidator::validate(std::string_view token, std::str
   if (std::find(m_config.versions.begin(), m_config.versions.end(), c.version) == m_config.versions.end())
     return deny("unknown token version '" + c.version + "'", Category::kPolicy);
   const Instant now = std::chrono::floor<std::chrono::seconds>(m_config.clock->now());
-  if (now + m_config.clock_skew < c.not_before) return deny("not yet valid (notBefore " + format_m2m_timestamp(c.not_before) + ")", Category::kPolicy);
-  if (now - m_config.clock_skew > c.not_after) return deny("expired (notAfter " + format_m2m_timestamp(c.not_after) + ")", Category::kPolicy);
+  // from_jwt_claims checked the times lie in 1970-9999, so they format.
+  if (now + m_config.clock_skew < c.not_before) return deny("not yet valid (notBefore " + format_m2m_timestamp(c.not_before).value() + ")", Category::kPolicy);
+  if (now - m_config.clock_skew > c.not_after) return deny("expired (notAfter " + format_m2m_timestamp(c.not_after).value() + ")", Category::kPolicy);
   if (c.audience && !c.audience->empty()) {
     if (m_config.cse_id.empty()) return deny("the token names an audience and no CSE-ID is configured", Category::kPolicy);
     if (std::find(c.audience->begin(), c.audience->end(), m_config.cse_id) == c.audience->end())

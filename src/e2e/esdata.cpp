@@ -41,15 +41,6 @@ Result<Bytes> spki_der(const jose::Jwk& key) {
 
 // ---- algorithms ----------------------------------------------------------------------------------------
 
-std::string_view key_wrap_for_size(std::size_t octets) {
-  switch (octets) {
-    case 16: return "A128KW";
-    case 24: return "A192KW";
-    case 32: return "A256KW";
-    default: return {};
-  }
-}
-
 std::string_view gcm_for_size(std::size_t octets) {
   switch (octets) {
     case 16: return "A128GCM";
@@ -69,38 +60,18 @@ std::optional<CredentialKid> credential_of(const std::string& kid) {
 
 Result<std::string> recipient_alg(const EsdataRecipient& r) {
   if (!r.alg.empty()) return r.alg;
-  if (!r.key->alg().empty()) return r.key->alg();
+  // A Credential-ID of type 14 (a direct-encryption key) makes "dir" the default for an "oct" key.
   const auto cred = credential_of(r.key->kid());
-  switch (r.key->type()) {
-    case jose::KeyType::kOct: {
-      if (cred && cred->use() == CredentialUse::kDirectEncryption) return std::string("dir");
-      const std::string_view kw = key_wrap_for_size(r.key->symmetric_key()->size());
-      if (kw.empty()) return Error::usage("ESData: a symmetric recipient key is 16, 24 or 32 octets");
-      return std::string(kw);
-    }
-    case jose::KeyType::kRsa: return std::string("RSA-OAEP-256");
-    case jose::KeyType::kEc: return std::string("ECDH-ES+A256KW");
-  }
-  return Error::internal("ESData: unknown key type");
+  if (r.key->alg().empty() && r.key->type() == jose::KeyType::kOct && cred &&
+      cred->use() == CredentialUse::kDirectEncryption)
+    return std::string("dir");
+  std::string alg = r.key->default_key_management_alg();
+  if (alg.empty()) return Error::usage("ESData: a symmetric recipient key is 16, 24 or 32 octets");
+  return alg;
 }
 
 Result<std::string> signer_alg(const EsdataSigner& s) {
-  if (!s.alg.empty()) return s.alg;
-  if (!s.key->alg().empty()) return s.key->alg();
-  switch (s.key->type()) {
-    case jose::KeyType::kOct: return std::string("HS256");
-    case jose::KeyType::kRsa: return std::string("RS256");
-    case jose::KeyType::kEc:
-      if (s.key->curve() == "P-256") return std::string("ES256");
-      if (s.key->curve() == "P-384") return std::string("ES384");
-      return std::string("ES512");
-  }
-  return Error::internal("ESData: unknown key type");
-}
-
-bool is_certificate_signature(std::string_view alg) {
-  const jose::JwsAlgorithm* a = jose::find_jws_algorithm(alg);
-  return a != nullptr && a->family != jose::JwsFamily::kHmac;
+  return s.alg.empty() ? s.key->default_signature_alg() : s.alg;
 }
 
 // A key's own "kid", when it is a Credential-ID, must allow the algorithm, and an ni value must be the key's.
@@ -172,7 +143,7 @@ Result<std::string> sign_envelope(ByteView payload, const std::vector<EsdataSign
     M2MSEC_ASSIGN_OR_RETURN(std::string alg, signer_alg(s));
     if (jose::find_jws_algorithm(alg) == nullptr)
       return Error::unsupported("ESData: signature algorithm '" + alg + "' is not permitted (TS-0003 8.5.3.3)");
-    if (nested && !is_certificate_signature(alg))
+    if (nested && !jose::is_public_key_signature(alg))
       return Error::usage("ESData: the nested class signs with RSA or ECDSA only, not " + alg + " (TS-0003 8.5.2.4)");
     M2MSEC_TRY(check_credential(*s.key, alg));
     list.push_back(jose::Signer{s.key, std::move(alg)});
@@ -220,14 +191,6 @@ Result<std::string> encrypt_envelope(ByteView plaintext, const ProtectOptions& o
 
 // ---- unprotection --------------------------------------------------------------------------------------
 
-// RFC 7515 clause 4.1.10: "cty" compares case-insensitively and may omit "application/".
-std::string media_type_lower(std::string_view cty) {
-  std::string out;
-  for (char c : cty) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  if (out.find('/') == std::string::npos) out = "application/" + out;
-  return out;
-}
-
 enum class Inner { kNone, kCompact, kJson };
 
 // What the JWE's "cty" says its plaintext is; only the integrity-protected header may say it.
@@ -238,10 +201,10 @@ Result<Inner> inner_of(const jose::Jwe& jwe) {
   const json::Value* cty = jwe.protected_header().find("cty");
   if (cty == nullptr) return Inner::kNone;
   if (cty->string() == nullptr) return malformed("\"cty\" is not a string");
-  const std::string type = media_type_lower(*cty->string());
+  const std::string& type = *cty->string();
   // "JWT" (RFC 7519 clause 5.2) is a nested JWT: a compact JWS inside.
-  if (type == "application/jose" || type == "application/jwt") return Inner::kCompact;
-  if (type == "application/jose+json") return Inner::kJson;
+  if (jose::is_media_type(type, "jose") || jose::is_media_type(type, "jwt")) return Inner::kCompact;
+  if (jose::is_media_type(type, "jose+json")) return Inner::kJson;
   return Inner::kNone;  // the media type of an ordinary payload
 }
 
@@ -539,7 +502,7 @@ Result<UnprotectedData> unprotect(std::string_view envelope, const UnprotectOpti
   const bool any_certificate_signature =
       std::any_of(jws->signatures().begin(), jws->signatures().end(), [](const jose::Jws::Signature& s) {
         const json::Value* alg = s.protected_header.find("alg");
-        return alg != nullptr && alg->string() != nullptr && is_certificate_signature(*alg->string());
+        return alg != nullptr && alg->string() != nullptr && jose::is_public_key_signature(*alg->string());
       });
   if (!any_certificate_signature) {
     return Error(Category::kPolicy, Rsc::kBadRequest,

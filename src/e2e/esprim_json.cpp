@@ -1,12 +1,11 @@
 // ESPrim data types and their JSON form (TS-0004 V3.32.0 6.3.4.2.40/41, 6.3.5.50/51, 8.2.5 short names):
 // enumerations, esrx timestamps, esrv values, the two rand objects, and the raw-text reader.
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <set>
 
 #include "esprim_internal.h"
 #include "m2msec/core/encoding.h"
+#include "m2msec/core/timestamp.h"
 #include "m2msec/e2e/esprim.h"
 
 namespace m2msec::e2e {
@@ -187,39 +186,14 @@ std::size_t cek_size(ProtocolAlg alg) {
 // YYYYMMDDTHHMMSS, UTC, whole seconds. The relative form (milliseconds from "now") is refused: a published
 // rand object has no "now" both sides agree on. Fractional seconds are refused too.
 Result<std::string> format_timestamp(TimePoint time) {
-  using namespace std::chrono;
-  const auto secs = floor<seconds>(time);
-  const auto days = floor<std::chrono::days>(secs);
-  const year_month_day ymd{days};
-  const hh_mm_ss<seconds> hms{secs - days};
-  const int y = static_cast<int>(ymd.year());
-  if (y < 0 || y > 9999) return malformed("a timestamp outside the years 0000-9999");
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02d%02d%02d", y, static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
-  return std::string(buf);
+  return format_m2m_timestamp(std::chrono::floor<std::chrono::seconds>(time));
 }
 
 Result<TimePoint> parse_timestamp(std::string_view text) {
   using namespace std::chrono;
-  if (text.size() != 15 || text[8] != 'T') return malformed("esrx is not YYYYMMDDTHHMMSS");
-  auto number = [&](std::size_t at, std::size_t n) -> std::optional<int> {
-    int v = 0;
-    for (std::size_t i = at; i < at + n; ++i) {
-      if (text[i] < '0' || text[i] > '9') return std::nullopt;
-      v = v * 10 + (text[i] - '0');
-    }
-    return v;
-  };
-  const auto y = number(0, 4), mo = number(4, 2), d = number(6, 2), h = number(9, 2), mi = number(11, 2),
-             s = number(13, 2);
-  if (!y || !mo || !d || !h || !mi || !s) return malformed("esrx is not YYYYMMDDTHHMMSS");
-  const year_month_day ymd{year(*y), month(static_cast<unsigned>(*mo)), day(static_cast<unsigned>(*d))};
-  if (!ymd.ok() || *h > 23 || *mi > 59 || *s > 59) return malformed("esrx is not a valid date and time");
-  // Computed in seconds, then saturated to the range of TimePoint (about 1678-2262), so that a peer's "never"
-  // (e.g. 99991231T235959) is a far future instead of an overflow.
-  const sys_seconds t = sys_days(ymd) + hours(*h) + minutes(*mi) + seconds(*s);
+  M2MSEC_ASSIGN_OR_RETURN(const sys_seconds t, parse_m2m_timestamp(text));
+  // Saturated to the range of TimePoint (about 1678-2262), so that a peer's "never" (e.g. 99991231T235959) is a
+  // far future instead of an overflow.
   if (t > floor<seconds>(TimePoint::max())) return TimePoint::max();
   if (t < ceil<seconds>(TimePoint::min())) return TimePoint::min();
   return time_point_cast<TimePoint::duration>(t);

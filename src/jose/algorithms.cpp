@@ -63,11 +63,16 @@ bool AlgorithmPolicy::allows_jws(std::string_view name) const {
   return find_jws_algorithm(name) != nullptr && listed(jws, name);
 }
 
+bool is_public_key_signature(std::string_view alg) {
+  const JwsAlgorithm* a = find_jws_algorithm(alg);
+  return a != nullptr && a->family != JwsFamily::kHmac;
+}
+
 AlgorithmPolicy AlgorithmPolicy::without_hmac() const {
   AlgorithmPolicy out = *this;
   out.jws.clear();
   for (const JwsAlgorithm& a : kJws)
-    if (a.family != JwsFamily::kHmac && allows_jws(a.name)) out.jws.push_back(a.name);
+    if (is_public_key_signature(a.name) && allows_jws(a.name)) out.jws.push_back(a.name);
   if (out.jws.empty()) out.jws.push_back("");  // no name matches "": nothing is allowed (empty means all)
   return out;
 }

@@ -144,6 +144,17 @@ Result<void> check_size(std::string_view text) {
 
 namespace m2msec::jose {
 
+bool is_media_type(std::string_view header_value, std::string_view type) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  auto same = [&](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == y; });
+  };
+  constexpr std::string_view kApplication = "application/";
+  if (header_value.size() > kApplication.size() && same(header_value.substr(0, kApplication.size()), kApplication))
+    header_value.remove_prefix(kApplication.size());
+  return same(header_value, type);
+}
+
 Result<Serialization> serialization_named(std::string_view name) {
   if (name == "compact") return Serialization::kCompact;
   if (name == "flattened") return Serialization::kFlattened;

@@ -333,6 +333,29 @@ bool Jwk::usable_for(std::string_view alg, std::string_view op) const {
   return false;
 }
 
+std::string Jwk::default_signature_alg() const {
+  if (!m_alg.empty()) return m_alg;
+  switch (m_type) {
+    case KeyType::kOct: return "HS256";
+    case KeyType::kRsa: return "RS256";
+    case KeyType::kEc: return m_curve == "P-256" ? "ES256" : m_curve == "P-384" ? "ES384" : "ES512";
+  }
+  return {};
+}
+
+std::string Jwk::default_key_management_alg() const {
+  if (!m_alg.empty()) return m_alg;
+  switch (m_type) {
+    case KeyType::kOct: {
+      const std::size_t n = m_secret->size();
+      return n == 16 ? "A128KW" : n == 24 ? "A192KW" : n == 32 ? "A256KW" : "";
+    }
+    case KeyType::kRsa: return "RSA-OAEP-256";
+    case KeyType::kEc: return "ECDH-ES+A256KW";
+  }
+  return {};
+}
+
 Result<JwkSet> JwkSet::parse(std::string_view text) {
   M2MSEC_ASSIGN_OR_RETURN(json::Value v, json::parse(text));
   M2MSEC_ASSIGN_OR_RETURN(const json::Object* o, internal::as_object(v, "JWK or JWK Set"));

@@ -34,6 +34,7 @@
 
 #include "m2msec/core/clock.h"
 #include "m2msec/core/result.h"
+#include "m2msec/core/timestamp.h"
 #include "m2msec/jose/algorithms.h"
 #include "m2msec/jose/jwk.h"
 #include "m2msec/json/json.h"
@@ -41,11 +42,6 @@
 namespace m2msec::authz {
 
 using Instant = std::chrono::sys_seconds;
-
-// m2m:timestamp, ISO 8601 basic format "YYYYMMDDTHHMMSS" in UTC, years 1970-9999 (so that it maps onto a
-// non-negative NumericDate). Strict: exactly 15 characters, a real calendar date, seconds 00-59.
-Result<Instant> parse_m2m_timestamp(std::string_view text);
-std::string format_m2m_timestamp(Instant t);
 
 // m2m:roleID and m2m:tokenID (TS-0001 7.1.14, 7.1.15): issuerRelativeID "@" issuerID, the relative part of
 // letters, digits, '.', '_', '-', the issuer an all-lower-case FQDN.
@@ -69,10 +65,12 @@ struct TokenClaimSet {
   std::optional<json::Value> permissions{};            // m2m:tokenPermissions
   std::optional<std::string> extension{};
 
-  // The short-name form: {"vr":"1","tkid":...,"tkhd":...,"tkis":...,"tknb":"20260101T000000",...}.
-  // Reading accepts "tkvr" for "vr" and refuses members that are not claim-set elements.
+  // The short-name form: {"vr":"1","tkid":...,"tkhd":...,"tkis":...,"tknb":"20260101T000000",...}, times as
+  // m2m:timestamp (core/timestamp.h), which the claim set limits to the years 1970-9999 (a non-negative
+  // NumericDate). Reading accepts "tkvr" for "vr" and refuses members that are not claim-set elements;
+  // writing fails only for times the format cannot hold.
   static Result<TokenClaimSet> from_short_names(const json::Value& value);
-  json::Value to_short_names() const;
+  Result<json::Value> to_short_names() const;
 
   // The JWT claim set of Table 7.3.2.6.2-1.
   static Result<TokenClaimSet> from_jwt_claims(const json::Value& claims);

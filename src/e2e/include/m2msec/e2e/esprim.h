@@ -120,7 +120,8 @@ Result<OriginatorRandObject> originator_rand_object_from_json(const json::Value&
 Result<CarriedReceiverRand> parse_receiver_rand_object(std::string_view text);
 Result<CarriedOriginatorRand> parse_originator_rand_object(std::string_view text);
 
-// esrx: m2m:absRelTimestamp in its absolute form YYYYMMDDTHHMMSS (UTC). Formatting drops sub-seconds.
+// esrx: m2m:absRelTimestamp in its absolute form YYYYMMDDTHHMMSS (UTC; core/timestamp.h) as a TimePoint:
+// formatting drops sub-seconds, parsing saturates at the ends of TimePoint's range.
 Result<std::string> format_timestamp(TimePoint time);
 Result<TimePoint> parse_timestamp(std::string_view text);
 

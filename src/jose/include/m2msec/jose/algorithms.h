@@ -45,6 +45,10 @@ const JwsAlgorithm* find_jws_algorithm(std::string_view name);
 const JweAlgorithm* find_jwe_algorithm(std::string_view name);
 const JweEncryption* find_jwe_encryption(std::string_view name);
 
+// RS* and ES*: signatures that a public key (a certificate's) verifies, as opposed to HMAC. The nested
+// sign-then-encrypt class allows only these (TS-0003 8.5.2.4).
+bool is_public_key_signature(std::string_view alg);
+
 // A further restriction for one use: ESPrim allows only "dir" with A*GCM, a token issuer may be limited
 // to the algorithms configured for it (TS-0003 7.3.2.6.3). Empty lists mean "all of the table".
 struct AlgorithmPolicy {

@@ -63,6 +63,12 @@ class Jwk {
   // public key can never be used as an HMAC secret.
   bool usable_for(std::string_view alg, std::string_view op) const;
 
+  // The algorithm to use the key with when the caller names none: the key's own "alg", else by its type.
+  // Signing: oct HS256, RSA RS256, EC ES256/ES384/ES512 by curve. Key management: oct A128KW/A192KW/A256KW
+  // by size (empty for another size), RSA RSA-OAEP-256, EC ECDH-ES+A256KW.
+  std::string default_signature_alg() const;
+  std::string default_key_management_alg() const;
+
  private:
   Jwk() = default;
   KeyType m_type = KeyType::kOct;
