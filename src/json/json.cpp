@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <string>
 
 namespace m2msec::json {
@@ -163,8 +164,16 @@ class Parser {
     return Value(std::move(out));
   }
 
-  // Sorting keeps this O(n log n): an attacker's object with many members must not cost O(n^2).
+  // Small objects (every JOSE header, most oneM2M bodies) are compared pairwise without allocating; larger ones
+  // are sorted, so that an attacker's object with many members does not cost O(n^2).
   static bool has_duplicate_names(const Object& o) {
+    constexpr std::size_t kPairwiseLimit = 16;
+    if (o.size() <= kPairwiseLimit) {
+      for (auto a = o.begin(); a != o.end(); ++a)
+        for (auto b = std::next(a); b != o.end(); ++b)
+          if (a->first == b->first) return true;
+      return false;
+    }
     std::vector<std::string_view> names;
     names.reserve(o.size());
     for (const auto& m : o) names.push_back(m.first);
