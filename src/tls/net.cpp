@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -101,9 +102,21 @@ Result<std::uint16_t> local_port(int fd) {
   return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
 }
 
+namespace {
+
+// Security associations carry request/response exchanges: each flight or message is written whole, and
+// Nagle's algorithm would hold the next small one back until the peer's (delayed) ACK.
+void no_delay(int fd) {
+  const int on = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+}  // namespace
+
 Result<Socket> accept(int listening_fd) {
   const int fd = ::accept4(listening_fd, nullptr, nullptr, SOCK_CLOEXEC);
   if (fd < 0) return io_error("accept");
+  no_delay(fd);
   return Socket(fd);
 }
 
@@ -111,6 +124,7 @@ Result<Socket> connect(const Endpoint& to, bool datagram) {
   M2MSEC_ASSIGN_OR_RETURN(const Address address, resolve(to));
   M2MSEC_ASSIGN_OR_RETURN(Socket socket, open_socket(address.family, datagram));
   if (::connect(socket.fd(), address.get(), address.length) != 0) return io_error("connect " + to.host);
+  if (!datagram) no_delay(socket.fd());
   return socket;
 }
 

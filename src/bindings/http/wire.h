@@ -15,7 +15,9 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/beast/core/buffer_traits.hpp>
 #include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -86,14 +88,19 @@ class Stream {
     ec = {};
     return 0;
   }
+  // The whole buffer sequence in one write (up to one TLS record's worth): Beast hands a header over as
+  // many small buffers, and writing them one by one sends a TLS record and a TCP segment per line, each
+  // waiting for the peer's delayed ACK (tens of milliseconds per exchange).
   template <class Buffers>
   std::size_t write_some(const Buffers& buffers, boost::system::error_code& ec) {
-    for (const auto buffer : beast::buffers_range_ref(buffers)) {
-      if (buffer.size() == 0) continue;
-      return settle(m_channel.write({static_cast<const std::uint8_t*>(buffer.data()), buffer.size()}), ec);
+    const std::size_t total = std::min<std::size_t>(beast::buffer_bytes(buffers), kMaxWrite);
+    if (total == 0) {
+      ec = {};
+      return 0;
     }
-    ec = {};
-    return 0;
+    m_gathered.resize(total);
+    boost::asio::buffer_copy(boost::asio::buffer(m_gathered), buffers);
+    return settle(m_channel.write(ByteView(m_gathered.data(), total)), ec);
   }
   // The stream concepts require the throwing forms too; Beast's synchronous read and write with an
   // error_code do not call them.
@@ -126,8 +133,10 @@ class Stream {
     return *done;
   }
 
+  static constexpr std::size_t kMaxWrite = 16384;  // a TLS record's plaintext (RFC 8446 5.1)
   Channel& m_channel;
   std::optional<Error> m_failure;
+  std::vector<std::uint8_t> m_gathered;
 };
 
 using WireRequest = beast::http::request<beast::http::string_body>;
