@@ -21,16 +21,22 @@ function(m2msec_module name)
   target_link_libraries(m2msec_${name} PUBLIC ${ARG_DEPS} PRIVATE m2msec_options ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# m2msec_gtest(<name> SOURCES <files...> DEPS <targets...> [LABELS <labels...>])
+# m2msec_gtest(<name> SOURCES <files...> DEPS <targets...> [LABELS <labels...>] [FIXTURE <fixture>] [PREFIX <prefix>])
+# FIXTURE: the ctest fixture its cases require (default testpki; one name: gtest_discover_tests splits lists).
+# PREFIX: prepended to every case's ctest name (e.g. "store." so that `ctest -R store` selects them all).
 function(m2msec_gtest name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "FIXTURE;PREFIX" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_FIXTURE)
+    set(ARG_FIXTURE testpki)
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} m2msec_test_support GTest::gtest GTest::gtest_main m2msec_options)
   # Every case runs in its own process; the test PKI they share is generated once per run by the
   # testpki.generate fixture (tests/CMakeLists.txt).
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${ARG_LABELS}" FIXTURES_REQUIRED testpki
+    TEST_PREFIX "${ARG_PREFIX}"
+    PROPERTIES LABELS "${ARG_LABELS}" FIXTURES_REQUIRED ${ARG_FIXTURE}
                ENVIRONMENT "M2MSEC_TEST_PKI=${PROJECT_BINARY_DIR}/testpki"
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <boost/beast/http/rfc7230.hpp>
 #include <charconv>
 
 #include "m2msec/tls/hello.h"
@@ -64,12 +65,30 @@ Result<tls::net::Socket> connect(const Url& url) {
   return last;
 }
 
-Result<wire::WireRequest> to_wire(const Url& url, Request request) {
+// Whether a Connection header of the request holds the "close" option (RFC 9112 9.6).
+bool asks_to_close(const std::vector<Header>& headers) {
+  for (const Header& header : headers) {
+    if (!boost::beast::iequals(wire::view(header.name), "Connection")) continue;
+    for (const auto token : bhttp::token_list(wire::view(header.value))) {
+      if (boost::beast::iequals(token, "close")) return true;
+    }
+  }
+  return false;
+}
+
+// kUsage when the request cannot be written: a method that is not a token, a header the wire cannot carry.
+Result<void> check_sendable(const Request& request) {
   if (!wire::is_token(request.method)) return Error::usage("'" + request.method + "' is not an HTTP method");
+  bhttp::fields scratch;
+  return wire::add_headers(request.headers, scratch);
+}
+
+Result<wire::WireRequest> to_wire(const Url& url, std::string_view target, Request request) {
+  M2MSEC_TRY(check_sendable(request));
   wire::WireRequest message;
   message.version(11);
   message.method_string(request.method);
-  message.target(url.target);
+  message.target(wire::view(target));
   M2MSEC_TRY(wire::add_headers(request.headers, message));
   if (message.count(bhttp::field::host) == 0) message.set(bhttp::field::host, authority(url));
   //= RFC 9110 §8.6
@@ -79,12 +98,15 @@ Result<wire::WireRequest> to_wire(const Url& url, Request request) {
     message.content_length(request.body.size());
   }
   message.body() = std::move(request.body);
-  message.keep_alive(false);
+  // HTTP/1.1 keeps the connection by default; "close" anywhere becomes one normalized Connection field.
+  if (asks_to_close(request.headers)) message.keep_alive(false);
   return message;
 }
 
-Result<Response> read_response(wire::Stream& stream, bool head, std::size_t limit) {
-  boost::beast::flat_buffer buffer;
+// The next final response; `buffer` keeps what arrived beyond it, `keep_alive` whether the server keeps the
+// connection.
+Result<Response> read_response(wire::Stream& stream, boost::beast::flat_buffer& buffer, bool head, std::size_t limit,
+                               bool& keep_alive) {
   for (;;) {
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(limit);
@@ -106,6 +128,7 @@ Result<Response> read_response(wire::Stream& stream, bool head, std::size_t limi
     wire::WireResponse message = parser.release();
     // An interim response (100 Continue, 103 Early Hints): the final one follows.
     if (message.result_int() / 100 == 1) continue;
+    keep_alive = message.keep_alive();
     return Response{message.result_int(), wire::headers_of(message), std::move(message.body())};
   }
 }
@@ -175,37 +198,89 @@ Result<Url> Url::parse(std::string_view text) {
   return url;
 }
 
-Result<Response> send(const Url& url, Request request, std::shared_ptr<const tls::Context> tls,
-                      std::size_t response_limit, std::chrono::milliseconds timeout) {
+struct ClientConnection::State {
+  Url url;
+  tls::net::Socket socket;
+  std::unique_ptr<tls::Session> session;  // over socket (https)
+  std::unique_ptr<wire::Channel> channel;  // over session or socket
+  boost::beast::flat_buffer buffer;  // octets read beyond the last response
+  bool reusable = true;  // false once either end asked to close, or after an error
+  bool failed = false;   // an exchange failed: no close_notify on close()
+};
+
+ClientConnection::ClientConnection(std::unique_ptr<State> state) : m_state(std::move(state)) {}
+
+ClientConnection::~ClientConnection() { close(); }
+
+Result<std::unique_ptr<ClientConnection>> ClientConnection::open(const Url& url, std::shared_ptr<const tls::Context> tls,
+                                                                 std::chrono::milliseconds timeout) {
   const bool https = url.scheme == "https";
   if (https != (tls != nullptr)) return Error::usage(https ? "https needs a TLS client context" : "http takes no TLS context");
   if (tls && (tls->config().role != tls::Role::kClient || tls->config().profile->transport != tls::Transport::kTls)) {
     return Error::usage("https needs a TLS (not DTLS) client context");
   }
   if (timeout.count() <= 0) return Error::usage("the timeout must be positive");
-  const bool head = request.method == "HEAD";
-  M2MSEC_ASSIGN_OR_RETURN(wire::WireRequest message, to_wire(url, std::move(request)));
-
-  M2MSEC_ASSIGN_OR_RETURN(tls::net::Socket socket, connect(url));
-  wire::set_timeouts(socket.fd(), timeout);
-  std::unique_ptr<tls::Session> session;
-  std::unique_ptr<wire::Channel> channel;
+  auto state = std::make_unique<State>();
+  state->url = url;
+  M2MSEC_ASSIGN_OR_RETURN(state->socket, connect(url));
+  wire::set_timeouts(state->socket.fd(), timeout);
   if (tls) {
-    M2MSEC_ASSIGN_OR_RETURN(session, tls->session(socket.fd()));
-    const Result<tls::Progress> handshake = session->handshake();
+    M2MSEC_ASSIGN_OR_RETURN(state->session, tls->session(state->socket.fd()));
+    const Result<tls::Progress> handshake = state->session->handshake();
     if (!handshake) {
-      tls::net::drain_and_close(socket);
+      tls::net::drain_and_close(state->socket);
       return handshake.error();
     }
     if (*handshake != tls::Progress::kDone) return Error(Category::kIo, "the TLS handshake timed out");
-    channel = std::make_unique<wire::SessionChannel>(*session);
+    state->channel = std::make_unique<wire::SessionChannel>(*state->session);
   } else {
-    channel = std::make_unique<wire::SocketChannel>(socket.fd());
+    state->channel = std::make_unique<wire::SocketChannel>(state->socket.fd());
   }
-  wire::Stream stream(*channel);
+  return std::unique_ptr<ClientConnection>(new ClientConnection(std::move(state)));
+}
+
+const Url& ClientConnection::url() const { return m_state->url; }
+
+const tls::Session* ClientConnection::session() const { return m_state->session.get(); }
+
+Result<Response> ClientConnection::send(Request request, std::size_t response_limit) {
+  State& s = *m_state;
+  if (!s.reusable || !s.channel) return Error(Category::kIo, "the connection is closed");
+  // Whatever fails from here leaves the connection unusable (client.h); once writing starts, without a
+  // close_notify on close().
+  s.reusable = false;
+  const std::string target = request.target.empty() ? s.url.target : std::move(request.target);
+  if (!target.starts_with('/') || !is_target(target)) return Error::usage("'" + target + "' is not an origin-form target");
+  const bool head = request.method == "HEAD";
+  M2MSEC_ASSIGN_OR_RETURN(wire::WireRequest message, to_wire(s.url, target, std::move(request)));
+  s.failed = true;
+  wire::Stream stream(*s.channel);
   if (auto written = wire::write(stream, message); !written) return transport_error(written.error());
-  M2MSEC_ASSIGN_OR_RETURN(Response response, read_response(stream, head, response_limit));
-  if (session) session->close();
+  bool keep_alive = false;
+  M2MSEC_ASSIGN_OR_RETURN(Response response, read_response(stream, s.buffer, head, response_limit, keep_alive));
+  s.failed = false;
+  s.reusable = keep_alive && message.keep_alive();
+  return response;
+}
+
+void ClientConnection::close() {
+  State& s = *m_state;
+  if (s.session && !s.failed) s.session->close();
+  s.reusable = false;
+  s.channel.reset();
+  s.session.reset();
+  s.socket = tls::net::Socket();
+}
+
+Result<Response> send(const Url& url, Request request, std::shared_ptr<const tls::Context> tls,
+                      std::size_t response_limit, std::chrono::milliseconds timeout) {
+  // What cannot be sent is refused before connecting.
+  M2MSEC_TRY(check_sendable(request));
+  M2MSEC_ASSIGN_OR_RETURN(std::unique_ptr<ClientConnection> connection, ClientConnection::open(url, std::move(tls), timeout));
+  request.target = url.target;
+  request.headers.push_back({"Connection", "close"});
+  Result<Response> response = connection->send(std::move(request), response_limit);
+  connection->close();
   return response;
 }
 

@@ -1,5 +1,7 @@
 // Error values carried by Result<T>: a category, the oneM2M Response Status Code or (D)TLS alert a
-// peer may see, and a detail string that is for logs only (never sent to a peer, never holds secrets).
+// peer may see, and a detail string that never holds secrets. A peer is shown the detail only of an error
+// about its own request (usage, protocol, auth, policy: onem2m::error_response), never of one inside the
+// receiver (storage, crypto, I/O, internal).
 #pragma once
 
 #include <cstdint>
@@ -83,7 +85,7 @@ class Error {
   std::optional<Rsc> rsc() const { return m_rsc; }
   // The (D)TLS alert description (RFC 8446 6.2) to send, if this error ends a handshake.
   std::optional<std::uint8_t> tls_alert() const { return m_tls_alert; }
-  // Log-only text.
+  // The explanation (see the top of the file for when a peer sees it).
   const std::string& detail() const { return m_detail; }
 
   // "<category>[ <rsc-name>]: <detail>", for logs and CLI messages.

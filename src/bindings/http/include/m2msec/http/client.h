@@ -27,6 +27,32 @@ struct Url {
   static Result<Url> parse(std::string_view text);
 };
 
+// A connection kept open for several exchanges (HTTP/1.1 keep-alive), e.g. the oneM2M client's, which
+// also needs the TLS session of its security association (keying material export, the peer). The
+// handshake runs in open(). Each send() writes one request to request.target (origin-form, "/mef"),
+// adding Host (the URL's authority, unless the request has one) and Content-Length, and reads the
+// response; the errors are those of send() below. After an error the connection is unusable.
+class ClientConnection {
+ public:
+  static Result<std::unique_ptr<ClientConnection>> open(const Url& url, std::shared_ptr<const tls::Context> tls,
+                                                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
+  ~ClientConnection();  // close()
+
+  const Url& url() const;
+  // The association (nullptr for http).
+  const tls::Session* session() const;
+  Result<Response> send(Request request, std::size_t response_limit = 1 << 20);
+  // Sends close_notify (https) and closes the socket.
+  void close();
+
+ private:
+  struct State;
+  explicit ClientConnection(std::unique_ptr<State> state);
+  std::unique_ptr<State> m_state;
+};
+
 // Sends `request` to url.target (request.target is ignored) over a fresh connection and returns the
 // response. Adds Host (the URL's authority, unless the request has one), Content-Length and
 // "Connection: close". https needs a TLS client context (its server_name goes in SNI); http takes none.

@@ -1,0 +1,62 @@
+// oneM2M request and response primitives (TS-0004 V3.32.0 clause 6.4) as plain values, with their JSON
+// serialization in short names (TS-0004 clause 8.2). A binding (HTTP, CoAP) maps its wire format to these
+// and back; a service only ever sees these.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "m2msec/core/error.h"
+#include "m2msec/core/result.h"
+#include "m2msec/json/json.h"
+
+namespace m2msec::onem2m {
+
+// m2m:operation (TS-0004 Table 6.3.4.2.5-1).
+enum class Operation : std::uint8_t { kCreate = 1, kRetrieve = 2, kUpdate = 3, kDelete = 4, kNotify = 5 };
+std::string_view operation_name(Operation op);  // "CREATE", ...
+std::optional<Operation> operation_from_int(std::int64_t value);
+
+// A request primitive: the parameters the MEF and MAF use (op, to, fr, rqi, ty, pc, rvi).
+struct Request {
+  Operation op = Operation::kRetrieve;
+  std::string to;   // the target: a CSE-relative path ("mef/ri"), never starting with '/'
+  std::string fr;   // the originator (From)
+  std::string rqi;  // the request identifier
+  std::optional<std::uint32_t> ty;  // CREATE only: the type of the resource to create
+  std::optional<json::Value> pc;    // the content: {"<root short name>": {...}}
+  std::string rvi = "3";            // releaseVersionIndicator
+};
+
+// A response primitive (rsc, rqi, pc; to/fr are not needed by the bindings we have).
+struct Response {
+  Rsc rsc = Rsc::kOk;
+  std::string rqi;
+  std::optional<json::Value> pc;
+};
+
+// A response for a request that failed: the error's status code (kInternalServerError when it has none) and,
+// as content, {"m2m:dbg": "<why>"} (TS-0004 m2m:debugInfo): the error's detail when it is about the request
+// (categories usage, protocol, auth, policy), "internal error" for a failure inside the receiver.
+Response error_response(const Request& request, const Error& error);
+
+// The HTTP status of a oneM2M status code (TS-0009 V3.9.1 Table 6.3.2-1): 2000/2002/2004 -> 200,
+// 2001 -> 201, 4000 -> 400, 4004 -> 404, 4103 -> 403, 4105 -> 409, 4008 -> 504, 5000 -> 500, ...
+unsigned http_status(Rsc rsc);
+// A status code from its number, if this implementation knows it.
+std::optional<Rsc> rsc_from_int(std::int64_t value);
+
+// The whole primitive as one JSON object in short names ({"op":1,"to":...,"fr":...,"rqi":...,"ty":...,
+// "pc":{...},"rvi":"3"} and {"rsc":2001,"rqi":...,"pc":{...}}), as the WebSocket/MQTT bindings carry
+// them and as the fuzz target reads them. Parsing is strict: unknown members, wrong types, an op
+// outside 1-5, ty without CREATE (or CREATE without ty), a missing or empty to or rqi, a to starting with
+// '/' (CSE-relative only), an empty fr or rvi, a pc that is not an object are kUsage errors (BAD_REQUEST).
+// An absent fr is "", an absent rvi "3"; serialize leaves out an empty fr.
+std::string serialize(const Request& request);
+Result<Request> parse_request(std::string_view json_text);
+std::string serialize(const Response& response);
+Result<Response> parse_response(std::string_view json_text);
+
+}  // namespace m2msec::onem2m

@@ -1,0 +1,190 @@
+// Request and response primitives: the strict JSON form (TS-0004 short names) and the status code table of
+// the HTTP binding (TS-0009).
+#include "m2msec/onem2m/primitive.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace m2msec::onem2m {
+namespace {
+
+json::Value object(std::string_view text) {
+  auto value = json::parse(text);
+  EXPECT_TRUE(value) << value.error().to_string();
+  return value ? *value : json::Value();
+}
+
+TEST(Primitive, OperationNamesAndNumbers) {
+  EXPECT_EQ(operation_name(Operation::kCreate), "CREATE");
+  EXPECT_EQ(operation_name(Operation::kNotify), "NOTIFY");
+  for (std::int64_t i = 1; i <= 5; ++i) EXPECT_EQ(static_cast<std::int64_t>(*operation_from_int(i)), i);
+  EXPECT_FALSE(operation_from_int(0));
+  EXPECT_FALSE(operation_from_int(6));
+  EXPECT_FALSE(operation_from_int(-1));
+}
+
+TEST(Primitive, RequestRoundTripsThroughJson) {
+  Request create{Operation::kCreate, "mef", "C-enrolee", "req-1", 7002,
+                 object(R"({"m2m:mefcr":{"fqdn":"mef.example.com"}})"), "3"};
+  const std::string text = serialize(create);
+  EXPECT_EQ(text, R"({"op":1,"to":"mef","fr":"C-enrolee","rqi":"req-1","ty":7002,)"
+                  R"("pc":{"m2m:mefcr":{"fqdn":"mef.example.com"}},"rvi":"3"})");
+  auto back = parse_request(text);
+  ASSERT_TRUE(back) << back.error().to_string();
+  EXPECT_EQ(back->op, Operation::kCreate);
+  EXPECT_EQ(back->to, "mef");
+  EXPECT_EQ(back->fr, "C-enrolee");
+  EXPECT_EQ(back->rqi, "req-1");
+  EXPECT_EQ(back->ty, 7002u);
+  EXPECT_EQ(back->pc, create.pc);
+  EXPECT_EQ(back->rvi, "3");
+  EXPECT_EQ(serialize(*back), text);
+
+  // No fr, no ty, no pc; an absent rvi reads as "3".
+  auto retrieve = parse_request(R"({"op":2,"to":"mef/cr1","rqi":"r"})");
+  ASSERT_TRUE(retrieve) << retrieve.error().to_string();
+  EXPECT_EQ(retrieve->op, Operation::kRetrieve);
+  EXPECT_TRUE(retrieve->fr.empty());
+  EXPECT_FALSE(retrieve->ty);
+  EXPECT_FALSE(retrieve->pc);
+  EXPECT_EQ(retrieve->rvi, "3");
+  EXPECT_EQ(serialize(*retrieve), R"({"op":2,"to":"mef/cr1","rqi":"r","rvi":"3"})");
+}
+
+TEST(Primitive, ResponseRoundTripsThroughJson) {
+  Response created{Rsc::kCreated, "req-1", object(R"({"m2m:mefcr":{"ri":"cr1"}})")};
+  const std::string text = serialize(created);
+  EXPECT_EQ(text, R"({"rsc":2001,"rqi":"req-1","pc":{"m2m:mefcr":{"ri":"cr1"}}})");
+  auto back = parse_response(text);
+  ASSERT_TRUE(back) << back.error().to_string();
+  EXPECT_EQ(back->rsc, Rsc::kCreated);
+  EXPECT_EQ(back->rqi, "req-1");
+  EXPECT_EQ(back->pc, created.pc);
+  auto deleted = parse_response(R"({"rqi":"x","rsc":2002})");
+  ASSERT_TRUE(deleted) << deleted.error().to_string();
+  EXPECT_EQ(deleted->rsc, Rsc::kDeleted);
+  EXPECT_FALSE(deleted->pc);
+}
+
+TEST(Primitive, RequestParsingRefusesEverythingElse) {
+  const char* cases[] = {
+      "",
+      "[]",
+      R"("op")",
+      R"({"op":2,"to":"mef","rqi":"r",})",                        // not JSON
+      R"({"op":2,"to":"mef","rqi":"r","xx":1})",                  // unknown member
+      R"({"op":2,"to":"mef","rqi":"r","OP":2})",                  // names are case-sensitive
+      R"({"op":0,"to":"mef","rqi":"r"})",                         // op outside 1-5
+      R"({"op":6,"to":"mef","rqi":"r"})",
+      R"({"op":"2","to":"mef","rqi":"r"})",                       // wrong types
+      R"({"op":2.0,"to":"mef","rqi":"r"})",
+      R"({"op":2,"to":5,"rqi":"r"})",
+      R"({"op":2,"to":"mef","rqi":7})",
+      R"({"op":2,"to":"mef","rqi":"r","fr":null})",
+      R"({"op":2,"to":"mef","rqi":"r","rvi":3})",
+      R"({"op":3,"to":"mef","rqi":"r","pc":"text"})",
+      R"({"op":3,"to":"mef","rqi":"r","pc":[1]})",
+      R"({"op":2,"to":"","rqi":"r"})",                            // empty to, rqi, fr, rvi
+      R"({"op":2,"to":"mef","rqi":""})",
+      R"({"op":2,"to":"mef","rqi":"r","fr":""})",
+      R"({"op":2,"to":"mef","rqi":"r","rvi":""})",
+      R"({"to":"mef","rqi":"r"})",                                // missing op, to, rqi
+      R"({"op":2,"rqi":"r"})",
+      R"({"op":2,"to":"mef"})",
+      R"({"op":2,"to":"/CSE1/mef","rqi":"r"})",                   // not CSE-relative
+      R"({"op":2,"to":"mef","rqi":"r","ty":7002})",               // ty without CREATE
+      R"({"op":5,"to":"mef","rqi":"r","ty":7002})",
+      R"({"op":1,"to":"mef","rqi":"r","pc":{}})",                 // CREATE without ty
+      R"({"op":1,"to":"mef","rqi":"r","ty":0,"pc":{}})",          // ty out of range
+      R"({"op":1,"to":"mef","rqi":"r","ty":4294967296,"pc":{}})",
+      R"({"op":1,"to":"mef","rqi":"r","ty":-3,"pc":{}})",
+      R"({"op":2,"to":"mef","rqi":"r","to":"maf"})",              // duplicate member (I-JSON)
+  };
+  for (const char* text : cases) {
+    SCOPED_TRACE(text);
+    auto request = parse_request(text);
+    ASSERT_FALSE(request);
+    EXPECT_EQ(request.error().category(), Category::kUsage);
+    EXPECT_EQ(request.error().rsc(), Rsc::kBadRequest);
+  }
+}
+
+TEST(Primitive, ResponseParsingRefusesEverythingElse) {
+  const char* cases[] = {
+      "{}",
+      R"({"rsc":2000})",
+      R"({"rqi":"r"})",
+      R"({"rsc":2000,"rqi":""})",
+      R"({"rsc":"2000","rqi":"r"})",
+      R"({"rsc":2003,"rqi":"r"})",  // not a code we know
+      R"({"rsc":200,"rqi":"r"})",
+      R"({"rsc":2000,"rqi":"r","pc":true})",
+      R"({"rsc":2000,"rqi":"r","to":"x"})",
+  };
+  for (const char* text : cases) {
+    SCOPED_TRACE(text);
+    auto response = parse_response(text);
+    ASSERT_FALSE(response);
+    EXPECT_EQ(response.error().category(), Category::kUsage);
+  }
+}
+
+TEST(Primitive, ErrorResponseCarriesTheCodeAndADebugText) {
+  Request request;
+  request.rqi = "req-9";
+  const Response refused = error_response(request, Error::usage("no such thing"));
+  EXPECT_EQ(refused.rsc, Rsc::kBadRequest);
+  EXPECT_EQ(refused.rqi, "req-9");
+  EXPECT_EQ(refused.pc, object(R"({"m2m:dbg":"no such thing"})"));
+  const Response policy = error_response(request, Error(Category::kPolicy, Rsc::kOriginatorHasNoPrivilege, "acp"));
+  EXPECT_EQ(policy.rsc, Rsc::kOriginatorHasNoPrivilege);
+  // An error without a status code is a server error.
+  EXPECT_EQ(error_response(request, Error(Category::kIo, "disk")).rsc, Rsc::kInternalServerError);
+}
+
+//= TS-0009 V3.9.1 §6.3.2 (Table 6.3.2-1)
+//= type=test
+TEST(Primitive, HttpStatusFollowsTs0009Table) {
+  EXPECT_EQ(http_status(Rsc::kOk), 200u);
+  EXPECT_EQ(http_status(Rsc::kDeleted), 200u);
+  EXPECT_EQ(http_status(Rsc::kUpdated), 200u);
+  EXPECT_EQ(http_status(Rsc::kCreated), 201u);
+  EXPECT_EQ(http_status(Rsc::kBadRequest), 400u);
+  EXPECT_EQ(http_status(Rsc::kContentsUnacceptable), 400u);
+  EXPECT_EQ(http_status(Rsc::kOriginatorHasNoPrivilege), 403u);
+  EXPECT_EQ(http_status(Rsc::kOriginatorNotAuthenticated), 403u);
+  EXPECT_EQ(http_status(Rsc::kSecurityAssociationRequired), 403u);
+  EXPECT_EQ(http_status(Rsc::kEsprimBadMac), 403u);
+  EXPECT_EQ(http_status(Rsc::kReceiverHasNoPrivilege), 403u);
+  EXPECT_EQ(http_status(Rsc::kSubscriptionHostHasNoPrivilege), 403u);
+  EXPECT_EQ(http_status(Rsc::kNotFound), 404u);
+  EXPECT_EQ(http_status(Rsc::kOperationNotAllowed), 405u);
+  EXPECT_EQ(http_status(Rsc::kConflict), 409u);
+  EXPECT_EQ(http_status(Rsc::kInternalServerError), 500u);
+  EXPECT_EQ(http_status(Rsc::kEsprimDecryptionError), 500u);
+  EXPECT_EQ(http_status(Rsc::kNotImplemented), 501u);
+  EXPECT_EQ(http_status(Rsc::kRequestTimeout), 504u);
+}
+
+TEST(Primitive, EveryEnumeratorOfRscHasAStatusAndANumber) {
+  // rsc_name's switch names every enumerator of Rsc (-Wswitch): each must map both ways here, nothing more.
+  for (std::int64_t value = -1; value < 10000; ++value) {
+    const bool enumerator = rsc_name(static_cast<Rsc>(static_cast<std::uint16_t>(value))) != "UNKNOWN_RSC" && value >= 0;
+    const std::optional<Rsc> rsc = rsc_from_int(value);
+    ASSERT_EQ(rsc.has_value(), enumerator) << value;
+    if (!rsc) continue;
+    EXPECT_EQ(static_cast<std::int64_t>(*rsc), value);
+    // Only statuses the table uses (4008 becomes 504, 5105 and 5205 become 403: the class does not carry over).
+    const std::vector<unsigned> table = {200, 201, 400, 403, 404, 405, 409, 500, 501, 504};
+    EXPECT_NE(std::find(table.begin(), table.end(), http_status(*rsc)), table.end()) << value;
+  }
+  EXPECT_FALSE(rsc_from_int(1000));
+  EXPECT_FALSE(rsc_from_int(-2000));
+  EXPECT_FALSE(rsc_from_int(65536 + 2000));
+}
+
+}  // namespace
+}  // namespace m2msec::onem2m
