@@ -1,0 +1,120 @@
+#include "m2msec/client/channel.h"
+
+#include <atomic>
+
+#include "m2msec/core/text.h"
+#include "m2msec/crypto/random.h"
+#include "m2msec/core/encoding.h"
+#include "m2msec/http/onem2m.h"
+#include "m2msec/tls/profile.h"
+
+namespace m2msec::client {
+namespace {
+
+namespace attr = onem2m::attr;
+
+// The Credential-ID type of the key a client authenticates with (Table 12.3.2.1-1).
+keys::CredIdType credential_type(tls::PskIdentityKind kind) {
+  switch (kind) {
+    case tls::PskIdentityKind::kKpmId: return keys::CredIdType::kMefSymmetricKey;
+    case tls::PskIdentityKind::kKmId: return keys::CredIdType::kMafSymmetricKey;
+    default: return keys::CredIdType::kSaefSymmetricKey;
+  }
+}
+
+std::string debug_text(const onem2m::Response& response) {
+  if (response.pc) {
+    if (const auto* dbg = response.pc->find("m2m:dbg"); dbg != nullptr && dbg->string() != nullptr) return *dbg->string();
+  }
+  return std::string(rsc_name(response.rsc));
+}
+
+}  // namespace
+
+Result<Endpoint> Endpoint::make(std::string_view url, tls::Config config, std::string originator) {
+  M2MSEC_ASSIGN_OR_RETURN(http::Url parsed, http::Url::parse(url));
+  if (parsed.scheme != "https") return Error::usage("a MEF or MAF is reached over https only");
+  if (parsed.target.size() < 2 || parsed.target.find_first_of("?/", 1) != std::string::npos) {
+    return Error::usage(concat({"the URL must name the base resource, e.g. https://host:port/mef, not ", url}));
+  }
+  if (config.server_name.empty()) config.server_name = parsed.host;
+  config.role = tls::Role::kClient;
+  M2MSEC_ASSIGN_OR_RETURN(std::shared_ptr<tls::Context> context, tls::Context::create(std::move(config)));
+  return Endpoint{std::move(parsed), std::move(context), std::move(originator)};
+}
+
+Result<Endpoint> Endpoint::psk(std::string_view url, std::string server_name, tls::PskIdentityKind kind,
+                               tls::ClientPsk psk) {
+  M2MSEC_ASSIGN_OR_RETURN(const auto credential, keys::CredentialId::make(credential_type(kind), psk.identity));
+  tls::Config config;
+  config.profile = tls::find_profile("ts0003-tls12-psk");
+  config.server_name = std::move(server_name);
+  config.psk = std::move(psk);
+  return make(url, std::move(config), credential.to_string());
+}
+
+struct Channel::State {
+  std::unique_ptr<http::ClientConnection> connection;
+  std::string base;
+  std::string originator;
+  std::optional<keys::Fqdn> fqdn;
+};
+
+Channel::Channel(std::unique_ptr<State> state) : m_state(std::move(state)) {}
+Channel::Channel(Channel&&) noexcept = default;
+Channel& Channel::operator=(Channel&&) noexcept = default;
+Channel::~Channel() = default;
+
+Result<Channel> Channel::open(const Endpoint& endpoint) {
+  auto state = std::make_unique<State>();
+  M2MSEC_ASSIGN_OR_RETURN(state->connection, http::ClientConnection::open(endpoint.url, endpoint.tls));
+  state->base = endpoint.url.target.substr(1);
+  state->originator = endpoint.originator;
+  Channel channel(std::move(state));
+  M2MSEC_ASSIGN_OR_RETURN(const json::Object base,
+                          channel.call(onem2m::Operation::kRetrieve, channel.m_state->base, std::nullopt, std::nullopt,
+                                       Rsc::kOk));
+  const json::Value* inner = nullptr;
+  for (const auto& [name, value] : base) inner = &value;
+  const json::Value* fqdn = inner == nullptr ? nullptr : inner->find(attr::kFqdn);
+  if (fqdn == nullptr || fqdn->string() == nullptr) {
+    return Error(Category::kProtocol, "the base resource does not give the function's FQDN");
+  }
+  M2MSEC_ASSIGN_OR_RETURN(channel.m_state->fqdn, keys::Fqdn::parse(*fqdn->string()));
+  return channel;
+}
+
+const tls::Session& Channel::session() const { return *m_state->connection->session(); }
+const keys::Fqdn& Channel::fqdn() const { return *m_state->fqdn; }
+const std::string& Channel::base() const { return m_state->base; }
+const std::string& Channel::originator() const { return m_state->originator; }
+
+Result<onem2m::Response> Channel::exchange(onem2m::Operation op, std::string to, std::optional<onem2m::ResourceType> type,
+                                           std::optional<json::Value> content, Rsc expected) {
+  onem2m::Request request;
+  request.op = op;
+  request.to = std::move(to);
+  request.fr = m_state->originator;
+  M2MSEC_ASSIGN_OR_RETURN(const Bytes nonce, crypto::random_bytes(crypto::system_rng(), 12));
+  request.rqi = hex_encode(nonce);
+  if (op == onem2m::Operation::kCreate && type) request.ty = static_cast<std::uint32_t>(*type);
+  request.pc = std::move(content);
+  M2MSEC_ASSIGN_OR_RETURN(onem2m::Response response, http::send_primitive(*m_state->connection, request));
+  if (response.rsc != expected) {
+    return Error(Category::kPolicy, response.rsc,
+                 concat({onem2m::operation_name(op), " ", request.to, ": ", std::to_string(static_cast<int>(response.rsc)),
+                         " ", rsc_name(response.rsc), ": ", debug_text(response)}));
+  }
+  return response;
+}
+
+Result<json::Object> Channel::call(onem2m::Operation op, std::string to, std::optional<onem2m::ResourceType> type,
+                                   std::optional<json::Value> content, Rsc expected) {
+  M2MSEC_ASSIGN_OR_RETURN(onem2m::Response response, exchange(op, std::move(to), type, std::move(content), expected));
+  if (!response.pc) return Error(Category::kProtocol, "the response has no content");
+  if (type) return onem2m::check_representation(*type, *response.pc);
+  if (const auto* object = response.pc->object()) return *object;
+  return Error(Category::kProtocol, "the response content is not an object");
+}
+
+}  // namespace m2msec::client
