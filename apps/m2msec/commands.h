@@ -15,5 +15,8 @@ Result<void> run_cert(const std::vector<std::string_view>& args);
 Result<void> run_jose(const std::vector<std::string_view>& args);
 Result<void> run_esdata(const std::vector<std::string_view>& args);
 Result<void> run_token(const std::vector<std::string_view>& args);
+Result<void> run_enrol(const std::vector<std::string_view>& args);
+Result<void> run_maf(const std::vector<std::string_view>& args);
+Result<void> run_admin(const std::vector<std::string_view>& args);
 
 }  // namespace m2msec::cli

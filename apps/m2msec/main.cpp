@@ -47,7 +47,20 @@ constexpr std::string_view kUsage =
     "               [--class signed|encrypted|nested|unsecured]   (short-name m2m:tokenClaimSet on stdin; prints the JWT)\n"
     "  token verify --key JWK --issuer ID [--audience CSE-ID] [--holder ID] [--skew SECONDS] [--decrypt-key JWK]\n"
     "               [--algs ALG,...] [--allow-unsecured] [--allow-unauthenticated-encryption]\n"
-    "               (JWT on stdin; prints the short-name claim set)\n";
+    "               (JWT on stdin; prints the short-name claim set)\n"
+    "  enrol --mef URL (--kpm-id ID --kpm HEX | MEFCERT) [--sni NAME] [--admin-fqdn FQDN] [--lifetime SECONDS] [--show-secrets]\n"
+    "               (PPSK RSPF + MEF Client Registration + commands; prints keid=, registration=, client-id=, expires=)\n"
+    "  maf register     --maf URL (--km-id KMID|KEID --km HEX | MEFCERT) [--admin-fqdn FQDN] [--lifetime SECONDS]\n"
+    "  maf register-key --maf URL (--km-id KMID --km HEX | MEFCERT) --targets ID[,ID...] [--suid 32] [--key-value HEX]\n"
+    "                   [--show-secrets]\n"
+    "  maf retrieve-key --maf URL (--km-id KMID --km HEX | MEFCERT) --key-id RELATIVEKEYID@MAF-FQDN [--show-secrets]\n"
+    "    URL: https://HOST:PORT/mef or /maf (SNI = HOST, or --sni NAME for an IP address)\n"
+    "    MEFCERT: --cert CHAIN.pem --key KEY.pem --ca ANCHORS.pem [--crl CRL.pem] [--flavour cse-id|ae-id|node-id|device]\n"
+    "  admin (--data-dir DIR | --database CONNINFO --kek-file FILE) mef add-enrolee --kpm-id ID --kpm HEX\n"
+    "               [--enrolee-id ID] [--target ID] [--lifetime SECONDS]\n"
+    "  admin ... mef list-enrolments                      (one line per enrolment: keid=K expires=T)\n"
+    "  admin ... mef add-command --client-id ID --class cert-prov|dev-cfg|mo-node [--args JSON]\n"
+    "  admin ... maf add-client --km-id KMID --km HEX --client-id ID [--lifetime SECONDS]\n";
 
 }  // namespace
 
@@ -68,6 +81,9 @@ int main(int argc, char** argv) {
   else if (args[0] == "jose") result = m2msec::cli::run_jose(rest);
   else if (args[0] == "esdata") result = m2msec::cli::run_esdata(rest);
   else if (args[0] == "token") result = m2msec::cli::run_token(rest);
+  else if (args[0] == "enrol") result = m2msec::cli::run_enrol(rest);
+  else if (args[0] == "maf") result = m2msec::cli::run_maf(rest);
+  else if (args[0] == "admin") result = m2msec::cli::run_admin(rest);
   if (!result) {
     std::cerr << "m2msec: " << result.error().detail() << '\n';
     return result.error().category() == m2msec::Category::kUsage ? 2 : 1;

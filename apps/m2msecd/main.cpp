@@ -1,4 +1,10 @@
 // m2msecd: the m2msec server. Roles are chosen by configuration; this build serves:
+//   mef, maf  the M2M Enrolment Function and the M2M Authentication Function (TS-0003 V3.18.0 8.3, 8.8) over
+//        the oneM2M HTTP binding on one TLS-PSK listener (--listen), with their state in the store
+//        (--data-dir DIR: SQLite; --database CONNINFO: PostgreSQL), and /health and /metrics on --ops-listen;
+//        with --cert-listen (and --cert, --key, --client-ca, --client-flavour) also a certificate listener.
+//        Without any argument m2msecd runs the embedded default: --data-dir var --listen 127.0.0.1:8443
+//        --ops-listen 127.0.0.1:9464 --roles mef,maf --dev-credentials.
 //   est  the MEF's certificate provisioning (TS-0003 V3.18.0 clause 8.3.6.2, RFC 7030) over HTTPS, on a
 //        certificate endpoint (--listen; server FQDN certificate, client certificates optional) and, with
 //        --psk-listen, on a PSK endpoint for PPSK RSPF enrolees (KpmID/Kpm from --enrolees); with
@@ -14,6 +20,7 @@
 #include <sstream>
 
 #include "args.h"
+#include "daemon.h"
 #include "files.h"
 #include "m2msec/core/encoding.h"
 #include "m2msec/est/server.h"
@@ -26,11 +33,18 @@ namespace {
 
 using cli::Options;
 
-const std::vector<std::string_view> kOptions{"config",    "roles",     "listen",        "psk-listen",
-                                             "ca-cert",   "ca-key",    "validity-days", "cert",
-                                             "key",       "client-ca", "client-crl",    "client-flavour",
-                                             "enrolees",  "ocsp-staple"};
-const std::vector<std::string_view> kFlags{"require-pop-linking"};
+const std::vector<std::string_view> kOptions{
+    "config", "roles", "listen", "psk-listen", "ca-cert", "ca-key", "validity-days", "cert", "key", "client-ca",
+    "client-crl", "client-flavour", "enrolees", "ocsp-staple",
+    // mef, maf
+    "data-dir", "database", "kek-file", "ops-listen", "mef-fqdn", "maf-fqdn", "enrolment-lifetime",
+    "enrolment-target", "retry-duration", "max-lifetime", "mef-url", "mef-sni", "mef-kpm-id", "mef-kpm", "cert-listen"};
+const std::vector<std::string_view> kFlags{"require-pop-linking", "dev-credentials"};
+
+// The embedded default: everything on loopback, state in ./var, a development enrolee.
+const std::vector<std::string_view> kEmbeddedDefault{"--data-dir", "var", "--listen", "127.0.0.1:8443",
+                                                     "--ops-listen", "127.0.0.1:9464", "--roles", "mef,maf",
+                                                     "--dev-credentials"};
 
 // Calls on_line(where, words) for every line of the file that holds more than a comment ('#' to the end of
 // the line) and white space; where is "<path>:<line number>" for messages.
@@ -108,20 +122,10 @@ Result<Enrolees> load_enrolees(const std::string& path) {
   return out;
 }
 
-struct Running {
-  std::vector<std::unique_ptr<http::Server>> servers;
-};
-
-Result<std::unique_ptr<http::Server>> serve(std::string_view listen, tls::Config config, http::Handler handler,
-                                            std::string_view auth) {
-  M2MSEC_ASSIGN_OR_RETURN(const tls::net::Endpoint at, tls::net::Endpoint::parse(listen));
-  M2MSEC_ASSIGN_OR_RETURN(const auto context, tls::Context::create(std::move(config)));
-  http::ServerOptions options;
-  options.host = at.host;
-  options.port = at.port;
-  options.tls = context;
-  options.handler = std::move(handler);
-  M2MSEC_ASSIGN_OR_RETURN(auto server, http::Server::start(std::move(options)));
+// An EST endpoint: the server and its `listening` line.
+Result<std::unique_ptr<http::Server>> serve_est(std::string_view listen, tls::Config config, http::Handler handler,
+                                                std::string_view auth) {
+  M2MSEC_ASSIGN_OR_RETURN(auto server, serve(listen, std::move(config), std::move(handler)));
   std::cout << "listening role=est url=" << server->url() << "/.well-known/est auth=" << auth << std::endl;
   return server;
 }
@@ -182,7 +186,7 @@ Result<void> start_est(const Options& opts, Running& running) {
     M2MSEC_ASSIGN_OR_RETURN(const std::string der, cli::read_file(*staple));
     cert_config.ocsp_staple = std::make_shared<tls::FixedOcspStaple>(Bytes(der.begin(), der.end()));
   }
-  M2MSEC_ASSIGN_OR_RETURN(auto server, serve(listen, std::move(cert_config), handler, "certificate"));
+  M2MSEC_ASSIGN_OR_RETURN(auto server, serve_est(listen, std::move(cert_config), handler, "certificate"));
   running.servers.push_back(std::move(server));
 
   if (const auto psk_listen = opts.get("psk-listen")) {
@@ -194,18 +198,38 @@ Result<void> start_est(const Options& opts, Running& running) {
     psk_config.profile = tls::find_profile("ts0003-tls12-psk");
     psk_config.psk_resolver = enrolees->keys;
     psk_config.clock = clock;
-    M2MSEC_ASSIGN_OR_RETURN(auto psk_server, serve(*psk_listen, std::move(psk_config), handler, "psk"));
+    M2MSEC_ASSIGN_OR_RETURN(auto psk_server, serve_est(*psk_listen, std::move(psk_config), handler, "psk"));
     running.servers.push_back(std::move(psk_server));
   }
   return {};
 }
 
-Result<void> run(const std::vector<std::string_view>& args) {
-  M2MSEC_ASSIGN_OR_RETURN(const Options opts, load_options(args));
-  M2MSEC_ASSIGN_OR_RETURN(const std::string_view roles, opts.required("roles"));
-  if (roles != "est") {
-    return Error::unsupported("role(s) '" + std::string(roles) + "': this build serves only 'est' (see README.md, Status)");
+// --roles: a comma-separated set of mef, maf, est. est runs alone (it has its own listeners and options).
+struct Roles {
+  bool mef = false;
+  bool maf = false;
+  bool est = false;
+};
+
+Result<Roles> parse_roles(std::string_view text) {
+  Roles out;
+  while (!text.empty()) {
+    const std::string_view role = text.substr(0, text.find(','));
+    if (role == "mef") out.mef = true;
+    else if (role == "maf") out.maf = true;
+    else if (role == "est") out.est = true;
+    else return Error::unsupported("role '" + std::string(role) + "': this build serves mef, maf and est");
+    text.remove_prefix(std::min(text.size(), role.size() + 1));
   }
+  if (!out.mef && !out.maf && !out.est) return Error::usage("--roles names no role");
+  if (out.est && (out.mef || out.maf)) return Error::usage("the est role runs in an m2msecd of its own");
+  return out;
+}
+
+Result<void> run(const std::vector<std::string_view>& args) {
+  M2MSEC_ASSIGN_OR_RETURN(const Options opts, load_options(args.empty() ? kEmbeddedDefault : args));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view role_list, opts.required("roles"));
+  M2MSEC_ASSIGN_OR_RETURN(const Roles roles, parse_roles(role_list));
   // The signals are taken by sigwait below, in this thread only: block them before any thread starts.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -214,7 +238,12 @@ Result<void> run(const std::vector<std::string_view>& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   Running running;
-  M2MSEC_TRY(start_est(opts, running));
+  if (roles.est) {
+    M2MSEC_TRY(start_est(opts, running));
+  } else {
+    M2MSEC_TRY(start_enrolment_roles(opts, roles.mef, roles.maf, running));
+    M2MSEC_TRY(start_ops(opts, running));
+  }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   for (auto& server : running.servers) server->stop();

@@ -1,0 +1,49 @@
+// What the parts of m2msecd share: the servers it runs and the metrics they feed.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "args.h"
+#include "m2msec/core/error.h"
+#include "m2msec/http/server.h"
+#include "m2msec/store/store.h"
+#include "m2msec/tls/session.h"
+
+namespace m2msec::daemon {
+
+// Prometheus counters (text exposition format 0.0.4) of the requests each role answered.
+class Metrics {
+ public:
+  void count_request(const std::string& role, Rsc rsc, std::chrono::nanoseconds took);
+  // The failed TLS handshakes of a listener are read from its server when rendering.
+  void watch(std::string listener, const http::Server* server);
+  std::string render(store::Store* store) const;
+
+ private:
+  mutable std::mutex m_mutex;
+  std::map<std::pair<std::string, int>, std::uint64_t> m_requests;
+  std::map<std::string, std::pair<double, std::uint64_t>> m_durations;  // seconds, count
+  std::vector<std::pair<std::string, const http::Server*>> m_listeners;
+};
+
+struct Running {
+  std::vector<std::unique_ptr<http::Server>> servers;
+  std::shared_ptr<store::Store> store;
+  std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
+};
+
+// An HTTPS server on `listen` (a numeric address and port) with a TLS context made from `config`.
+Result<std::unique_ptr<http::Server>> serve(std::string_view listen, tls::Config config, http::Handler handler);
+
+// The MEF and/or MAF roles on one TLS-PSK listener (--listen), from the store of --data-dir / --database.
+Result<void> start_enrolment_roles(const cli::Options& opts, bool mef, bool maf, Running& running);
+// /health and /metrics over plain HTTP on --ops-listen (default: the --listen host, any free port).
+Result<void> start_ops(const cli::Options& opts, Running& running);
+
+}  // namespace m2msec::daemon

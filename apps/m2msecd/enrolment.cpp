@@ -1,0 +1,190 @@
+// The MEF and MAF roles: one TLS-PSK listener (TS-0003 V3.18.0 10.2.2) whose PSK resolver knows the enrolees'
+// KpmIDs (MEF Handshake, 8.3.5.2.2) and the MAF clients' KmIDs and KeIDs (MAF Handshake, 8.8.2.2), optionally a
+// certificate listener (--cert-listen), and one oneM2M HTTP binding in front of both services, which route by
+// their base resource (mef, fetchCredentials, maf). Everything they keep is in the store, so several replicas can share one PostgreSQL database.
+#include <iostream>
+
+#include "daemon.h"
+#include "m2msec/client/mef.h"
+#include "m2msec/core/encoding.h"
+#include "m2msec/core/text.h"
+#include "m2msec/crypto/random.h"
+#include "m2msec/http/onem2m.h"
+#include "m2msec/maf/service.h"
+#include "m2msec/mef/service.h"
+#include "m2msec/pki/identity.h"
+#include "m2msec/pki/validate.h"
+#include "m2msec/tls/net.h"
+#include "m2msec/tls/profile.h"
+#include "store.h"
+
+namespace m2msec::daemon {
+namespace {
+
+constexpr std::string_view kDefaultFqdn = "localhost";
+constexpr std::string_view kDevKpmId = "dev-device";
+constexpr std::string_view kDevEnroleeId = "Cdev-device";
+
+// The first resolver that knows the identity answers. KpmIDs, KmIDs and KeIDs live in separate tables; an
+// operator who gives a KpmID the spelling of a KmID gets the MEF's credential.
+class ChainResolver final : public tls::PskResolver {
+ public:
+  explicit ChainResolver(std::vector<std::shared_ptr<const tls::PskResolver>> chain) : m_chain(std::move(chain)) {}
+  std::optional<tls::PskCredential> resolve(std::string_view psk_identity) const override {
+    for (const auto& resolver : m_chain) {
+      if (auto found = resolver->resolve(psk_identity)) return found;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<std::shared_ptr<const tls::PskResolver>> m_chain;
+};
+
+Result<keys::Fqdn> fqdn_option(const cli::Options& opts, std::string_view name) {
+  return keys::Fqdn::parse(opts.get(name).value_or(kDefaultFqdn));
+}
+
+Result<std::chrono::seconds> seconds_option(const cli::Options& opts, std::string_view name, std::chrono::seconds fallback) {
+  M2MSEC_ASSIGN_OR_RETURN(const std::size_t value, opts.number(name, static_cast<std::size_t>(fallback.count())));
+  return std::chrono::seconds(value);
+}
+
+// --dev-credentials: an enrolee "dev-device" with a random Kpm, created on the first start and printed on every
+// start, so that a developer can enrol at once. Never for production.
+Result<void> dev_credentials(store::Store& store, const std::string& mef_url) {
+  M2MSEC_ASSIGN_OR_RETURN(auto existing, store.find_enrolee(kDevKpmId));
+  if (!existing) {
+    store::Enrolee enrolee;
+    enrolee.kpm_id = std::string(kDevKpmId);
+    M2MSEC_ASSIGN_OR_RETURN(enrolee.kpm, crypto::random_secret(crypto::system_rng(), 32));
+    enrolee.enrolee_id = std::string(kDevEnroleeId);
+    M2MSEC_TRY(store.add_enrolee(enrolee));
+    existing = std::move(enrolee);
+  }
+  const std::string kpm = hex_encode(existing->kpm.view());
+  std::cout << "dev-credential kpm-id=" << existing->kpm_id << " kpm=" << kpm
+            << " (DEVELOPMENT ONLY: generated on first start, kept in the data directory)\n"
+            << "next: m2msec enrol --mef " << mef_url << " --kpm-id " << existing->kpm_id << " --kpm " << kpm
+            << " --show-secrets" << std::endl;
+  return {};
+}
+
+std::string role_of(std::string_view to) {
+  const std::string_view first = to.substr(0, to.find('/'));
+  if (first == "mef" || first == "fetchCredentials") return "mef";
+  if (first == "maf") return "maf";
+  return "none";
+}
+
+}  // namespace
+
+Result<void> start_enrolment_roles(const cli::Options& opts, bool mef_role, bool maf_role, Running& running) {
+  M2MSEC_ASSIGN_OR_RETURN(running.store, cli::open_store(opts));
+  const auto clock = std::make_shared<SystemClock>();
+  M2MSEC_ASSIGN_OR_RETURN(const keys::Fqdn mef_fqdn, fqdn_option(opts, "mef-fqdn"));
+  M2MSEC_ASSIGN_OR_RETURN(const keys::Fqdn maf_fqdn, fqdn_option(opts, "maf-fqdn"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::chrono::seconds max_lifetime,
+                          seconds_option(opts, "max-lifetime", std::chrono::hours(24 * 365)));
+  std::vector<std::shared_ptr<const tls::PskResolver>> resolvers;
+
+  std::shared_ptr<const mef::Service> mef;
+  if (mef_role) {
+    mef::ServiceOptions options{mef_fqdn, running.store, clock};
+    M2MSEC_ASSIGN_OR_RETURN(options.enrolment_lifetime,
+                            seconds_option(opts, "enrolment-lifetime", std::chrono::hours(24 * 30)));
+    M2MSEC_ASSIGN_OR_RETURN(options.retry_duration, seconds_option(opts, "retry-duration", std::chrono::hours(1)));
+    options.max_lifetime = max_lifetime;
+    // Enrolees configured without a target enrol for the MAF served here (or the one named).
+    options.default_target = std::string(opts.get("enrolment-target").value_or(maf_role ? maf_fqdn.text() : ""));
+    mef = std::make_shared<const mef::Service>(std::move(options));
+    resolvers.push_back(std::make_shared<mef::EnroleeResolver>(running.store));
+  }
+
+  std::shared_ptr<const maf::Service> maf;
+  if (maf_role) {
+    //= TS-0003 V3.18.0 §8.8.2.3, §8.3.2.1 step 6
+    //# The MAF learns the Km of remotely provisioned clients from the MEF: in this process when the MEF role
+    //# runs here, otherwise over the HTTP binding (--mef-url, authenticated with --mef-kpm-id/--mef-kpm).
+    std::shared_ptr<const mef::CredentialSource> enrolments;
+    if (mef) {
+      enrolments = std::make_shared<mef::LocalCredentialSource>(mef, maf_fqdn.text());
+    } else if (const auto url = opts.get("mef-url")) {
+      M2MSEC_ASSIGN_OR_RETURN(const std::string_view kpm_id, opts.required("mef-kpm-id"));
+      M2MSEC_ASSIGN_OR_RETURN(const std::string_view kpm_hex, opts.required("mef-kpm"));
+      M2MSEC_ASSIGN_OR_RETURN(SecretBytes kpm, hex_decode_secret(kpm_hex));
+      M2MSEC_ASSIGN_OR_RETURN(client::Endpoint endpoint,
+                              client::Endpoint::psk(*url, std::string(opts.get("mef-sni").value_or("")),
+                                                     tls::PskIdentityKind::kKpmId,
+                                                     tls::ClientPsk{std::string(kpm_id), std::move(kpm)}));
+      enrolments = std::make_shared<client::RemoteCredentialSource>(std::move(endpoint));
+    }
+    maf::ServiceOptions options{maf_fqdn, running.store, clock};
+    options.max_lifetime = max_lifetime;
+    maf = std::make_shared<const maf::Service>(std::move(options));
+    resolvers.push_back(std::make_shared<maf::CredentialResolver>(running.store, clock, std::move(enrolments)));
+  }
+
+  tls::Config psk_config;
+  psk_config.role = tls::Role::kServer;
+  psk_config.profile = tls::find_profile("ts0003-tls12-psk");
+  psk_config.psk_resolver = std::make_shared<ChainResolver>(std::move(resolvers));
+  psk_config.clock = clock;
+
+  const std::shared_ptr<Metrics> metrics = running.metrics;
+  const http::Handler handler = http::primitive_handler([mef, maf, metrics](const onem2m::Request& request,
+                                                                            const http::Connection& connection) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string role = role_of(request.to);
+    onem2m::Response response;
+    if (role == "mef" && mef) {
+      response = mef->handle(request, connection.session);
+    } else if (role == "maf" && maf) {
+      response = maf->handle(request, connection.session);
+    } else {
+      response = onem2m::error_response(
+          request, Error(Category::kUsage, Rsc::kNotFound, concat({"no resource '", request.to, "' here"})));
+    }
+    metrics->count_request(role, response.rsc, std::chrono::steady_clock::now() - start);
+    return response;
+  });
+
+  // One listener per kind of MEF / MAF Handshake, both in front of the same services.
+  const auto listen_on = [&](std::string_view listen, tls::Config config, std::string_view auth) -> Result<std::string> {
+    M2MSEC_ASSIGN_OR_RETURN(auto server, serve(listen, std::move(config), handler));
+    metrics->watch(std::string(auth), server.get());
+    if (mef) std::cout << "listening role=mef url=" << server->url() << "/mef auth=" << auth << std::endl;
+    if (maf) std::cout << "listening role=maf url=" << server->url() << "/maf auth=" << auth << std::endl;
+    std::string port = std::to_string(server->port());
+    running.servers.push_back(std::move(server));
+    return port;
+  };
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view listen, opts.required("listen"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string psk_port, listen_on(listen, std::move(psk_config), "psk"));
+
+  if (const auto cert_listen = opts.get("cert-listen")) {
+    //= TS-0003 V3.18.0 §8.3.5.2.2, §8.8.2.2, Table 10.1.3-1
+    //# The certificate-based MEF/MAF Handshake: the function's FQDN certificate, the client's certificate
+    //# checked against the configured anchors (--client-ca) and bound per its flavour (--client-flavour).
+    M2MSEC_ASSIGN_OR_RETURN(const std::string_view cert, opts.required("cert"));
+    M2MSEC_ASSIGN_OR_RETURN(const std::string_view key, opts.required("key"));
+    M2MSEC_ASSIGN_OR_RETURN(const std::string_view client_ca, opts.required("client-ca"));
+    const auto flavour = pki::flavour_named(opts.get("client-flavour").value_or("cse-id"));
+    if (!flavour) return Error::usage("--client-flavour must be device, node-id, cse-id, ae-id or fqdn");
+    tls::Config cert_config;
+    cert_config.role = tls::Role::kServer;
+    cert_config.profile = tls::find_profile("ts0003-tls12-cert");
+    M2MSEC_ASSIGN_OR_RETURN(cert_config.certificate,
+                            tls::CertificateCredential::load(std::string(cert), std::string(key)));
+    M2MSEC_ASSIGN_OR_RETURN(pki::TrustStore trust, pki::TrustStore::load(std::string(client_ca),
+                                                                         std::string(opts.get("client-crl").value_or(""))));
+    cert_config.peer_policy = tls::PeerCertificatePolicy{std::move(trust), *flavour, std::nullopt};
+    cert_config.clock = clock;
+    M2MSEC_TRY(listen_on(*cert_listen, std::move(cert_config), "certificate"));
+  }
+  const std::string mef_url = concat({"https://localhost:", psk_port, "/mef"});
+  if (mef && opts.flag("dev-credentials")) M2MSEC_TRY(dev_credentials(*running.store, mef_url));
+  return {};
+}
+
+}  // namespace m2msec::daemon
