@@ -2,6 +2,7 @@
 // or value-less options are errors.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -39,7 +40,7 @@ class Options {
 
 // A command's sub-commands: runs the one named by args[0] with the arguments after it, or explains which
 // exist ("cert: expected request, enroll, verify or ni").
-using SubCommand = Result<void> (*)(const std::vector<std::string_view>& args);
+using SubCommand = std::function<Result<void>(const std::vector<std::string_view>& args)>;
 Result<void> dispatch(std::string_view command, const std::vector<std::string_view>& args,
                       std::initializer_list<std::pair<std::string_view, SubCommand>> sub_commands);
 

@@ -34,18 +34,12 @@ Split split_store_options(const std::vector<std::string_view>& args) {
   return out;
 }
 
-// The store of this invocation (set by run_admin before the sub-command runs).
-std::shared_ptr<store::Store>& current_store() {
-  static std::shared_ptr<store::Store> store;
-  return store;
-}
-
 Result<std::chrono::seconds> seconds_option(const Options& opts, std::string_view name) {
   M2MSEC_ASSIGN_OR_RETURN(const std::size_t value, opts.number(name, 0));
   return std::chrono::seconds(value);
 }
 
-Result<void> add_enrolee(const std::vector<std::string_view>& args) {
+Result<void> add_enrolee(store::Store& db, const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const Options opts,
                           Options::parse(args, {"kpm-id", "kpm", "enrolee-id", "target", "lifetime"}));
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view kpm_id, opts.required("kpm-id"));
@@ -59,14 +53,14 @@ Result<void> add_enrolee(const std::vector<std::string_view>& args) {
   enrolee.enrolee_id = std::string(opts.get("enrolee-id").value_or(""));
   enrolee.target_id = std::string(opts.get("target").value_or(""));
   M2MSEC_ASSIGN_OR_RETURN(enrolee.lifetime, seconds_option(opts, "lifetime"));
-  M2MSEC_TRY(current_store()->add_enrolee(enrolee));
+  M2MSEC_TRY(db.add_enrolee(enrolee));
   std::cout << "enrolee kpm-id=" << enrolee.kpm_id << '\n';
   return {};
 }
 
-Result<void> list_enrolments(const std::vector<std::string_view>& args) {
+Result<void> list_enrolments(store::Store& db, const std::vector<std::string_view>& args) {
   M2MSEC_TRY(Options::parse(args, {}));
-  M2MSEC_ASSIGN_OR_RETURN(const auto enrolments, current_store()->list_enrolments());
+  M2MSEC_ASSIGN_OR_RETURN(const auto enrolments, db.list_enrolments());
   for (const auto& enrolment : enrolments) {
     M2MSEC_ASSIGN_OR_RETURN(const std::string expires, format_m2m_timestamp(enrolment.expires));
     std::cout << "keid=" << enrolment.ke_id << " expires=" << expires << '\n';
@@ -74,7 +68,7 @@ Result<void> list_enrolments(const std::vector<std::string_view>& args) {
   return {};
 }
 
-Result<void> add_command(const std::vector<std::string_view>& args) {
+Result<void> add_command(store::Store& db, const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const Options opts, Options::parse(args, {"client-id", "class", "args"}));
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view client_id, opts.required("client-id"));
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view class_name, opts.required("class"));
@@ -83,12 +77,12 @@ Result<void> add_command(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const json::Value arguments, json::parse(opts.get("args").value_or("{}")));
   if (arguments.object() == nullptr) return Error::usage("--args must be a JSON object (cmdArgs in short names)");
   M2MSEC_ASSIGN_OR_RETURN(const std::string cmd_id,
-                          mef::queue_command(*current_store(), client_id, *command_class, *arguments.object()));
+                          mef::queue_command(db, client_id, *command_class, *arguments.object()));
   std::cout << "command cmd-id=" << cmd_id << '\n';
   return {};
 }
 
-Result<void> add_maf_client(const std::vector<std::string_view>& args) {
+Result<void> add_maf_client(store::Store& db, const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const Options opts, Options::parse(args, {"km-id", "km", "client-id", "lifetime"}));
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view km_id, opts.required("km-id"));
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view km_hex, opts.required("km"));
@@ -101,18 +95,9 @@ Result<void> add_maf_client(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const std::chrono::seconds lifetime, seconds_option(opts, "lifetime"));
   const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   credential.expires = lifetime.count() > 0 ? now + lifetime : store::Time::max();
-  M2MSEC_TRY(current_store()->put_master_credential(credential));
+  M2MSEC_TRY(db.put_master_credential(credential));
   std::cout << "maf-client km-id=" << credential.id << '\n';
   return {};
-}
-
-Result<void> admin_mef(const std::vector<std::string_view>& args) {
-  return dispatch("admin mef", args,
-                  {{"add-enrolee", add_enrolee}, {"list-enrolments", list_enrolments}, {"add-command", add_command}});
-}
-
-Result<void> admin_maf(const std::vector<std::string_view>& args) {
-  return dispatch("admin maf", args, {{"add-client", add_maf_client}});
 }
 
 }  // namespace
@@ -120,8 +105,21 @@ Result<void> admin_maf(const std::vector<std::string_view>& args) {
 Result<void> run_admin(const std::vector<std::string_view>& args) {
   const Split split = split_store_options(args);
   M2MSEC_ASSIGN_OR_RETURN(const Options opts, Options::parse(split.store_args, kStoreOptions));
-  M2MSEC_ASSIGN_OR_RETURN(current_store(), open_store(opts));
-  return dispatch("admin", split.rest, {{"mef", admin_mef}, {"maf", admin_maf}});
+  M2MSEC_ASSIGN_OR_RETURN(const std::shared_ptr<store::Store> opened, open_store(opts));
+  // Each sub-command with the store of this invocation.
+  const auto with_store = [&opened](Result<void> (*command)(store::Store&, const std::vector<std::string_view>&)) {
+    return [&opened, command](const std::vector<std::string_view>& rest) { return command(*opened, rest); };
+  };
+  const auto mef = [&](const std::vector<std::string_view>& rest) {
+    return dispatch("admin mef", rest,
+                    {{"add-enrolee", with_store(add_enrolee)},
+                     {"list-enrolments", with_store(list_enrolments)},
+                     {"add-command", with_store(add_command)}});
+  };
+  const auto maf = [&](const std::vector<std::string_view>& rest) {
+    return dispatch("admin maf", rest, {{"add-client", with_store(add_maf_client)}});
+  };
+  return dispatch("admin", split.rest, {{"mef", mef}, {"maf", maf}});
 }
 
 }  // namespace m2msec::cli

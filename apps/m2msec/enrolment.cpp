@@ -49,6 +49,10 @@ Result<client::Endpoint> endpoint(const Options& opts, std::string_view url_opti
   std::string sni(opts.get("sni").value_or(""));
   const bool psk = opts.get(id_option) || opts.get(key_option);
   const bool certificate = opts.get("cert") || opts.get("key") || opts.get("ca");
+  if (psk && certificate && !opts.get("cert")) {
+    return Error::usage(concat({"--ca goes with --cert/--key (a certificate-based handshake); an association with --",
+                                id_option, "/--", key_option, " authenticates the server by that key"}));
+  }
   if (psk == certificate) {
     return Error::usage(concat({"give one credential: --", id_option, "/--", key_option, ", or --cert/--key/--ca"}));
   }

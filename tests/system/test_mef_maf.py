@@ -864,6 +864,33 @@ def scenario_certificate(m2msec, m2msecd, work, pki):
     check("certificate: m2msecd stops cleanly", d.stop() == 0, d.stderr())
 
 
+def scenario_config(m2msec, m2msecd, work):
+    """m2msecd from one configuration file (name = value lines, '#' comments, bare switches), the command line
+    overriding it; the development credential it prints enrols at once."""
+    config = os.path.join(work, "m2msecd.conf")
+    with open(config, "w") as f:
+        f.write("# the MEF and MAF of one box\n"
+                "roles = mef,maf\n"
+                "data-dir = %s\n"
+                "listen = 127.0.0.1:0\n"
+                "ops-listen = 127.0.0.1:0\n"
+                "mef-fqdn = from-file.example.com\n"
+                "dev-credentials\n" % os.path.join(work, "configured"))
+    d = Daemon(m2msecd, "config-m2msecd", ["--config", config, "--mef-fqdn", FQDN], work)
+    if not check("config: m2msecd starts from --config FILE", d.ok(), d.stdout() + d.stderr()):
+        d.stop()
+        return
+    credential = re.search(r"^dev-credential kpm-id=(\S+) kpm=([0-9a-f]+) \(DEVELOPMENT ONLY", d.stdout(), re.M)
+    check("config: the switch line 'dev-credentials' printed a development credential, marked as such",
+          credential is not None, d.stdout())
+    if credential:
+        done = run([m2msec, "enrol", "--mef", d.url("mef"), "--kpm-id", credential.group(1), "--kpm", credential.group(2)])
+        keid = fields(done.stdout.decode()).get("keid", "")
+        check("config: the command line's --mef-fqdn overrides the file's (the KeID names it)",
+              done.returncode == 0 and keid.endswith("@" + FQDN), out_of(done))
+    check("config: m2msecd stops cleanly", d.stop() == 0, d.stderr())
+
+
 def main():
     args = [a for a in sys.argv[1:] if a != "-v"]
     if len(args) != 6:
@@ -885,6 +912,7 @@ def main():
         for name, scenario in (("sqlite", lambda: scenario_sqlite(m2msec, m2msecd, cse_server, work)),
                                ("split", lambda: scenario_split(m2msec, m2msecd, cse_server, work)),
                                ("certificate", lambda: scenario_certificate(m2msec, m2msecd, work, pki)),
+                               ("config", lambda: scenario_config(m2msec, m2msecd, work)),
                                ("durability", lambda: scenario_durability(m2msec, m2msecd, work)),
                                ("postgres", lambda: scenario_postgres(m2msec, m2msecd, cse_server, work, pg_cluster,
                                                                       pg_dir, pg_start))):
