@@ -35,6 +35,9 @@ import urllib.error
 import urllib.request
 
 WAIT = 20
+# The enrolment whose Kc must still open the CSE after several steps, then fail once expired: long enough for the
+# steps in between under ASan on a loaded machine.
+SHORT_LIFETIME = 15
 FQDN = "localhost"  # the default MEF-FQDN and MAF-FQDN of m2msecd
 KM_LABEL = b"oneM2M Enrolment Key to Master Credential derivation"  # TS-0003 10.3.2
 RETRY = 4242  # --retry-duration of the SQLite daemon, seen again in NO_MORE_COMMANDS
@@ -362,8 +365,8 @@ def scenario_sqlite(m2msec, m2msecd, cse_server, work):
     check("sqlite: admin mef add-enrolee --lifetime 2",
           cli.add_enrolee("exp1", expiring_kpm, "--enrolee-id", "Cexp1", "--lifetime", "2").returncode == 0)
     short_kpm = hexkey()
-    check("sqlite: admin mef add-enrolee --lifetime 5",
-          cli.add_enrolee("exp2", short_kpm, "--enrolee-id", "Cexp2", "--lifetime", "5").returncode == 0)
+    check("sqlite: admin mef add-enrolee --lifetime %d" % SHORT_LIFETIME,
+          cli.add_enrolee("exp2", short_kpm, "--enrolee-id", "Cexp2", "--lifetime", str(SHORT_LIFETIME)).returncode == 0)
     raw_kpm = hexkey()
     check("sqlite: admin mef add-enrolee (raw requests)", cli.add_enrolee("raw1", raw_kpm).returncode == 0)
 
@@ -392,7 +395,7 @@ def scenario_sqlite(m2msec, m2msecd, cse_server, work):
         short_reg, done = cli.maf("register", d.url("maf"), short.get("keid", "x"), short_km)
         short_key, done2 = cli.maf("register-key", d.url("maf"), short_reg.get("km-id", "x"), short_km,
                                    "--targets", "Ccse1", "--show-secrets")
-        check("short enrolment (5 s): MAF registration and a key for Ccse1 while valid",
+        check("short enrolment (%d s): MAF registration and a key for Ccse1 while valid" % SHORT_LIFETIME,
               done.returncode == 0 and done2.returncode == 0 and short_key.get("key"), out_of(done) + out_of(done2))
         check("short enrolment: nothing made from Ke outlives it (10.7): registration and key expire with it",
               short_reg.get("expires", "9") <= short.get("expires", "0") and
@@ -463,7 +466,7 @@ def scenario_sqlite(m2msec, m2msecd, cse_server, work):
         reg, done = cli.maf("register", d.url("maf"), expiring.get("keid", "0" * 32 + "@" + FQDN), km_exp)
         check("expired enrolment: maf register with its KeID fails (handshake refused)",
               done.returncode != 0 and "registration" not in reg, out_of(done))
-        time.sleep(max(0.0, short_at + 6.2 - time.time()))
+        time.sleep(max(0.0, short_at + SHORT_LIFETIME + 1.2 - time.time()))
         _, done = cli.maf("register-key", d.url("maf"), short_reg.get("km-id", "x@" + FQDN), short_km,
                           "--targets", "Ccse1")
         check("short enrolment expired: its assigned KmID no longer opens a MAF Handshake", done.returncode != 0,
