@@ -95,34 +95,17 @@ struct Service::State {
       }
       M2MSEC_TRY(options.store->add_registration(registration, registration.created));
       if (assigned) M2MSEC_TRY(options.store->put_master_credential(*assigned));
-      json::Object out = registry::registration_attributes(settings, registration);
-      if (!registration.assigned_key_id.empty()) {
-        out.set(std::string(attr::kAssignedSymmKeyId), registration.assigned_key_id);
-      }
-      return out;
+      return registry::registration_attributes(settings, registration);
     };
     return registry::respond(request, Rsc::kCreated, ResourceType::kMafClientReg, run());
   }
 
-  //= TS-0003 V3.18.0 §8.8.2.4
-  //# Configuration Retrieval answers the mafClientCfg attached to the registration; none attached is an error.
-  onem2m::Response retrieve_registration(const onem2m::Request& request, const Identified& who,
-                                         std::string_view id) const {
-    auto registration = registry::own_registration(settings, who.caller, id);
-    if (!registration) return registry::failure(request, registration.error());
-    if (!options.client_cfg) {
-      return registry::failure(request, Error(Category::kPolicy, Rsc::kNotFound, "no mafClientCfg is attached"));
-    }
-    json::Object out = registry::registration_attributes(settings, *registration);
-    out.set(std::string(attr::kClientCfg), *options.client_cfg);
-    return registry::success(request, Rsc::kOk, onem2m::wrap(ResourceType::kMafClientReg, std::move(out)));
-  }
 };
 
 Service::Service(ServiceOptions options) {
   registry::Settings settings{store::Function::kMaf, options.fqdn, std::string(kBase), ResourceType::kMafBase,
                               ResourceType::kMafClientReg, ResourceType::kMafKeyReg, "acr-", options.store,
-                              options.clock, options.max_lifetime, kKeySuids, kSingleTargetSuids};
+                              options.clock, options.max_lifetime, kKeySuids, kSingleTargetSuids, options.client_cfg};
   m_state = std::make_shared<const State>(State{std::move(options), std::move(settings)});
 }
 
@@ -136,7 +119,6 @@ onem2m::Response Service::handle(const onem2m::Request& request, const tls::Sess
   const auto& caller = *who;
   return registry::route(s.settings, request, who->caller,
                          registry::Procedures{[&] { return s.create_registration(request, caller); },
-                                              [&](std::string_view id) { return s.retrieve_registration(request, caller, id); },
                                               [&](std::string_view) { return Result<registry::Caller>(caller.caller); }});
 }
 

@@ -124,7 +124,6 @@ struct Service::State {
                                                           : store::Store::LiveHolder::kReplace));
 
       json::Object out = registry::registration_attributes(settings, registration);
-      out.set(std::string(attr::kKeId), registration.ke_id);
       //= seed 002, figure 8.3.4.6-1 steps 3-4
       //# A command waiting for the client is announced by a childResource reference to the <mefClientCmd>.
       M2MSEC_ASSIGN_OR_RETURN(const auto command, options.store->current_command(who.caller.client_id));
@@ -137,21 +136,6 @@ struct Service::State {
       return out;
     };
     return registry::respond(request, Rsc::kCreated, ResourceType::kMefClientReg, run());
-  }
-
-  //= TS-0003 V3.18.0 §8.3.5.2.4
-  //# Configuration Retrieval answers the MEFClientCfg attached to the registration; none attached is an error.
-  onem2m::Response retrieve_registration(const onem2m::Request& request, const Identified& who,
-                                         std::string_view id) const {
-    auto registration = registry::own_registration(settings, who.caller, id);
-    if (!registration) return registry::failure(request, registration.error());
-    if (!options.client_cfg) {
-      return registry::failure(request, Error(Category::kPolicy, Rsc::kNotFound, "no MEFClientCfg is attached"));
-    }
-    json::Object out = registry::registration_attributes(settings, *registration);
-    out.set(std::string(attr::kKeId), registration->ke_id);
-    out.set(std::string(attr::kClientCfg), *options.client_cfg);
-    return registry::success(request, Rsc::kOk, onem2m::wrap(ResourceType::kMefClientReg, std::move(out)));
   }
 
   json::Object command_attributes(std::string_view registration_id, std::string cmd_id, json::Value description,
@@ -249,7 +233,7 @@ struct Service::State {
 Service::Service(ServiceOptions options) {
   registry::Settings settings{store::Function::kMef, options.fqdn, std::string(kBase), ResourceType::kMefBase,
                               ResourceType::kMefClientReg, ResourceType::kMefKeyReg, "mcr-", options.store,
-                              options.clock, options.max_lifetime, kKeySuids, kSingleTargetSuids};
+                              options.clock, options.max_lifetime, kKeySuids, kSingleTargetSuids, options.client_cfg};
   m_state = std::make_shared<const State>(State{std::move(options), std::move(settings)});
 }
 
@@ -275,7 +259,6 @@ onem2m::Response Service::handle(const onem2m::Request& request, const tls::Sess
   const auto& caller = *who;
   return registry::route(s.settings, request, who->caller,
                          registry::Procedures{[&] { return s.create_registration(request, caller); },
-                                              [&](std::string_view id) { return s.retrieve_registration(request, caller, id); },
                                               [&](std::string_view id) { return s.registration_caller(caller.caller, id); }});
 }
 

@@ -210,7 +210,27 @@ json::Object registration_attributes(const Settings& settings, const store::Regi
   if (!registration.labels.empty()) out.set(std::string(attr::kLabels), string_list(registration.labels));
   out.set(std::string(attr::kAdminFqdn), registration.admin_fqdn);
   out.set(std::string(attr::kClientId), registration.client_id);
+  if (!registration.ke_id.empty()) out.set(std::string(attr::kKeId), registration.ke_id);
+  if (!registration.assigned_key_id.empty()) {
+    out.set(std::string(attr::kAssignedSymmKeyId), registration.assigned_key_id);
+  }
   return out;
+}
+
+onem2m::Response retrieve_registration(const Settings& settings, const onem2m::Request& request, const Caller& caller,
+                                       std::string_view id) {
+  //= TS-0003 V3.18.0 §8.3.5.2.4, §8.8.2.4
+  //# Configuration Retrieval answers the configuration attached to the registration; none attached is an error.
+  const auto run = [&]() -> Result<json::Object> {
+    M2MSEC_ASSIGN_OR_RETURN(const store::Registration registration, own_registration(settings, caller, id));
+    if (!settings.client_cfg) {
+      return Error(Category::kPolicy, Rsc::kNotFound, "no client configuration is attached to the registration");
+    }
+    json::Object out = registration_attributes(settings, registration);
+    out.set(std::string(attr::kClientCfg), *settings.client_cfg);
+    return out;
+  };
+  return respond(request, Rsc::kOk, settings.client_type, run());
 }
 
 Result<store::Registration> own_registration(const Settings& settings, const Caller& caller, std::string_view id) {
@@ -371,7 +391,7 @@ onem2m::Response route(const Settings& settings, const onem2m::Request& request,
   const std::string_view id = to.substr(settings.base.size() + 1);
   if (id.starts_with(settings.registration_prefix)) {
     switch (op) {
-      case Operation::kRetrieve: return procedures.retrieve_registration(id);
+      case Operation::kRetrieve: return retrieve_registration(settings, request, caller, id);
       case Operation::kUpdate: {
         auto granted = procedures.update_caller(id);
         if (!granted) return failure(request, granted.error());

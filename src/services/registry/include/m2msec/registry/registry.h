@@ -49,6 +49,8 @@ struct Settings {
   // ESPrim; ESData takes one or more: 8.3.5.2.7 step 3, 8.8.2.7).
   std::span<const keys::Suid> key_suids;
   std::span<const keys::Suid> single_target_suids;
+  // The MEFClientCfg / mafClientCfg attached to every registration (8.3.5.2.4, 8.8.2.4); none when empty.
+  std::optional<json::Object> client_cfg{};
 };
 
 store::Time now(const Settings& settings);
@@ -91,11 +93,16 @@ Result<store::Time> grant_expiry(const Settings& settings, const Caller& caller,
 // a fresh id; the service completes it (KeID, assignedSymmKeyID) and stores it.
 Result<store::Registration> new_registration(const Settings& settings, const onem2m::Request& request,
                                              const Caller& caller);
-// The representation of a registration (common and registration attributes; the service adds its own).
+// The representation of a registration: common and registration attributes, and its KeID (MEF) or
+// assignedSymmKeyID (MAF) when it has one.
 json::Object registration_attributes(const Settings& settings, const store::Registration& registration);
 // The caller's own registration `id`, if it exists and has not expired; otherwise NOT_FOUND (a registration
 // of another client is not found either).
 Result<store::Registration> own_registration(const Settings& settings, const Caller& caller, std::string_view id);
+// Configuration Retrieval (8.3.5.2.4 / 8.8.2.4): the representation with the client configuration; none
+// attached is NOT_FOUND.
+onem2m::Response retrieve_registration(const Settings& settings, const onem2m::Request& request, const Caller& caller,
+                                       std::string_view id);
 // Registration Update (8.3.5.2.5 / 8.8.2.5) and De-Registration (8.3.5.2.6 / 8.8.2.6) of an own registration.
 onem2m::Response update_registration(const Settings& settings, const onem2m::Request& request, const Caller& caller,
                                      std::string_view id);
@@ -105,7 +112,6 @@ onem2m::Response delete_registration(const Settings& settings, const onem2m::Req
 // What a function adds to the resources the MEF and MAF share.
 struct Procedures {
   std::function<onem2m::Response()> create_registration;
-  std::function<onem2m::Response(std::string_view id)> retrieve_registration;
   // The caller an UPDATE of registration `id` is granted as (the MEF caps it by the enrolment made with it).
   std::function<Result<Caller>(std::string_view id)> update_caller;
 };
