@@ -70,22 +70,23 @@ Result<Channel> Channel::open(const Endpoint& endpoint) {
   M2MSEC_ASSIGN_OR_RETURN(state->connection, http::ClientConnection::open(endpoint.url, endpoint.tls));
   state->base = endpoint.url.target.substr(1);
   state->originator = endpoint.originator;
-  Channel channel(std::move(state));
+  return Channel(std::move(state));
+}
+
+const tls::Session& Channel::session() const { return *m_state->connection->session(); }
+Result<keys::Fqdn> Channel::fqdn() {
+  if (m_state->fqdn) return *m_state->fqdn;
   M2MSEC_ASSIGN_OR_RETURN(const json::Object base,
-                          channel.call(onem2m::Operation::kRetrieve, channel.m_state->base, std::nullopt, std::nullopt,
-                                       Rsc::kOk));
-  const json::Value* inner = nullptr;
-  for (const auto& [name, value] : base) inner = &value;
+                          call(onem2m::Operation::kRetrieve, m_state->base, std::nullopt, std::nullopt, Rsc::kOk));
+  // {"m2m:mefb": {...}} or {"m2m:mafb": {...}}: the one member's value.
+  const json::Value* inner = base.size() == 1 ? &base.begin()->second : nullptr;
   const json::Value* fqdn = inner == nullptr ? nullptr : inner->find(attr::kFqdn);
   if (fqdn == nullptr || fqdn->string() == nullptr) {
     return Error(Category::kProtocol, "the base resource does not give the function's FQDN");
   }
-  M2MSEC_ASSIGN_OR_RETURN(channel.m_state->fqdn, keys::Fqdn::parse(*fqdn->string()));
-  return channel;
+  M2MSEC_ASSIGN_OR_RETURN(m_state->fqdn, keys::Fqdn::parse(*fqdn->string()));
+  return *m_state->fqdn;
 }
-
-const tls::Session& Channel::session() const { return *m_state->connection->session(); }
-const keys::Fqdn& Channel::fqdn() const { return *m_state->fqdn; }
 const std::string& Channel::base() const { return m_state->base; }
 const std::string& Channel::originator() const { return m_state->originator; }
 

@@ -14,33 +14,8 @@ namespace attr = onem2m::attr;
 using onem2m::Operation;
 using onem2m::ResourceType;
 
-json::Value string_list(const std::vector<std::string>& items) {
-  json::Array out;
-  for (const auto& item : items) out.emplace_back(item);
-  return out;
-}
-
-Result<std::string> string_of(const json::Object& object, std::string_view name) {
-  const json::Value* value = object.find(name);
-  if (value == nullptr || value->string() == nullptr) {
-    return Error(Category::kProtocol, concat({"the response has no ", name}));
-  }
-  return *value->string();
-}
-
-std::vector<std::string> strings_of(const json::Object& object, std::string_view name) {
-  std::vector<std::string> out;
-  const json::Value* value = object.find(name);
-  if (value == nullptr || value->array() == nullptr) return out;
-  for (const auto& item : *value->array()) {
-    if (item.string() != nullptr) out.push_back(*item.string());
-  }
-  return out;
-}
-
 Result<std::chrono::sys_seconds> expiry_of(const json::Object& object) {
-  M2MSEC_ASSIGN_OR_RETURN(const std::string text, string_of(object, attr::kExpirationTime));
-  M2MSEC_ASSIGN_OR_RETURN(const auto expires, parse_m2m_timestamp(text));
+  M2MSEC_ASSIGN_OR_RETURN(const auto expires, onem2m::timestamp_member(object, attr::kExpirationTime));
   if (expires <= std::chrono::system_clock::now()) return Error(Category::kProtocol, "the granted expirationTime has passed");
   return expires;
 }
@@ -54,26 +29,27 @@ Result<std::string> proposed_expiry(std::chrono::seconds lifetime) {
 
 Result<MafRegistration> register_client(const Endpoint& maf, std::string admin_fqdn, std::chrono::seconds lifetime) {
   M2MSEC_ASSIGN_OR_RETURN(Channel channel, Channel::open(maf));
-  if (admin_fqdn.empty()) admin_fqdn = channel.fqdn().text();
+  M2MSEC_ASSIGN_OR_RETURN(const keys::Fqdn maf_fqdn, channel.fqdn());
+  if (admin_fqdn.empty()) admin_fqdn = maf_fqdn.text();
   M2MSEC_ASSIGN_OR_RETURN(std::string proposed, proposed_expiry(lifetime));
   //= TS-0003 V3.18.0 §8.8.2.3 (Table 8.8.2.3-1)
-  json::Object request{{std::string(attr::kFqdn), channel.fqdn().text()},
+  json::Object request{{std::string(attr::kFqdn), maf_fqdn.text()},
                        {std::string(attr::kExpirationTime), std::move(proposed)},
                        {std::string(attr::kAdminFqdn), admin_fqdn}};
   M2MSEC_ASSIGN_OR_RETURN(const json::Object answer,
                           channel.call(Operation::kCreate, channel.base(), ResourceType::kMafClientReg,
                                        onem2m::wrap(ResourceType::kMafClientReg, std::move(request)), Rsc::kCreated));
   MafRegistration out;
-  M2MSEC_ASSIGN_OR_RETURN(out.registration_id, string_of(answer, attr::kResourceId));
-  M2MSEC_ASSIGN_OR_RETURN(out.client_id, string_of(answer, attr::kClientId));
+  M2MSEC_ASSIGN_OR_RETURN(out.registration_id, onem2m::string_member(answer, attr::kResourceId));
+  M2MSEC_ASSIGN_OR_RETURN(out.client_id, onem2m::string_member(answer, attr::kClientId));
   M2MSEC_ASSIGN_OR_RETURN(out.expires, expiry_of(answer));
   //= TS-0003 V3.18.0 §8.8.2.3 (check of 8.3.9.9.8)
   //# The adminFQDN must come back as sent.
-  M2MSEC_ASSIGN_OR_RETURN(const std::string admin, string_of(answer, attr::kAdminFqdn));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string admin, onem2m::string_member(answer, attr::kAdminFqdn));
   if (admin != admin_fqdn) return Error(Category::kProtocol, "the MAF changed the adminFQDN");
   if (const json::Value* assigned = answer.find(attr::kAssignedSymmKeyId)) {
     M2MSEC_ASSIGN_OR_RETURN(const keys::KmId km_id, keys::KmId::parse(*assigned->string()));
-    if (!(km_id.maf() == channel.fqdn())) return Error(Category::kProtocol, "the assigned KmID names another MAF");
+    if (!(km_id.maf() == maf_fqdn)) return Error(Category::kProtocol, "the assigned KmID names another MAF");
     out.assigned_km_id = km_id.to_string();
   }
   return out;
@@ -82,14 +58,15 @@ Result<MafRegistration> register_client(const Endpoint& maf, std::string admin_f
 Result<RegisteredKey> register_key(const Endpoint& maf, const KeyRequest& key_request) {
   if (key_request.target_ids.empty()) return Error::usage("a key registration needs at least one target");
   M2MSEC_ASSIGN_OR_RETURN(Channel channel, Channel::open(maf));
-  const std::string admin = key_request.admin_fqdn.empty() ? channel.fqdn().text() : key_request.admin_fqdn;
+  M2MSEC_ASSIGN_OR_RETURN(const keys::Fqdn maf_fqdn, channel.fqdn());
+  const std::string admin = key_request.admin_fqdn.empty() ? maf_fqdn.text() : key_request.admin_fqdn;
   M2MSEC_ASSIGN_OR_RETURN(std::string proposed, proposed_expiry(key_request.lifetime));
   //= TS-0003 V3.18.0 §8.8.2.7 (Table 8.8.2.7-1)
-  json::Object request{{std::string(attr::kFqdn), channel.fqdn().text()},
+  json::Object request{{std::string(attr::kFqdn), maf_fqdn.text()},
                        {std::string(attr::kExpirationTime), std::move(proposed)},
                        {std::string(attr::kAdminFqdn), admin},
                        {std::string(attr::kSuid), static_cast<std::int64_t>(key_request.suid)},
-                       {std::string(attr::kTargetIds), string_list(key_request.target_ids)}};
+                       {std::string(attr::kTargetIds), onem2m::string_list(key_request.target_ids)}};
   if (key_request.key_value) request.set(std::string(attr::kKeyValue), base64_encode(key_request.key_value->view()));
   M2MSEC_ASSIGN_OR_RETURN(const json::Object answer,
                           channel.call(Operation::kCreate, channel.base(), ResourceType::kMafKeyReg,
@@ -101,16 +78,17 @@ Result<RegisteredKey> register_key(const Endpoint& maf, const KeyRequest& key_re
   if (suid == nullptr || suid->integer() != static_cast<std::int64_t>(key_request.suid)) {
     return Error(Category::kProtocol, "the MAF changed the SUID");
   }
-  M2MSEC_ASSIGN_OR_RETURN(const std::string admin_back, string_of(answer, attr::kAdminFqdn));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string admin_back, onem2m::string_member(answer, attr::kAdminFqdn));
   if (admin_back != admin) return Error(Category::kProtocol, "the MAF changed the adminFQDN");
-  std::vector<std::string> targets = strings_of(answer, attr::kTargetIds);
+  const json::Value* listed = answer.find(attr::kTargetIds);
+  std::vector<std::string> targets = listed == nullptr ? std::vector<std::string>{} : onem2m::strings_of(*listed);
   if (targets != key_request.target_ids) return Error(Category::kProtocol, "the MAF changed the targets");
   // The Source MAF Client ID is the MAF's binding of this client's credential; a client registered only by
   // KmID may not know it, so its presence is checked, not its value.
-  M2MSEC_TRY(string_of(answer, attr::kSourceClientId));
+  M2MSEC_TRY(onem2m::string_member(answer, attr::kSourceClientId));
   M2MSEC_ASSIGN_OR_RETURN(const auto expires, expiry_of(answer));
-  M2MSEC_ASSIGN_OR_RETURN(const std::string relative, string_of(answer, attr::kRelativeKeyId));
-  M2MSEC_ASSIGN_OR_RETURN(keys::KeyIdentifier identifier, keys::KeyIdentifier::make(relative, channel.fqdn()));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string relative, onem2m::string_member(answer, attr::kRelativeKeyId));
+  M2MSEC_ASSIGN_OR_RETURN(keys::KeyIdentifier identifier, keys::KeyIdentifier::make(relative, maf_fqdn));
 
   SecretBytes key;
   if (key_request.key_value) {
@@ -122,7 +100,7 @@ Result<RegisteredKey> register_key(const Endpoint& maf, const KeyRequest& key_re
                             channel.session().export_keying_material(
                                 keys::exporter_label(keys::ExportLabel::kConnection), keys::kExportLength));
     M2MSEC_ASSIGN_OR_RETURN(auto split, keys::split_connection_export(exported.view()));
-    const keys::KeyIdentifier expected = keys::KeyIdentifier::from_kc_id(split.id, channel.fqdn());
+    const keys::KeyIdentifier expected = keys::KeyIdentifier::from_kc_id(split.id, maf_fqdn);
     if (!(expected == identifier)) return Error(Category::kAuth, "the RelativeKeyID is not hexBinary(KcID) of this association");
     key = SecretBytes::copy_of(split.key.view());
   }
@@ -136,17 +114,17 @@ Result<RetrievedKey> retrieve_key(const Endpoint& maf, std::string_view relative
                           channel.call(Operation::kRetrieve, concat({channel.base(), "/", relative_key_id}),
                                        ResourceType::kMafKeyReg, std::nullopt, Rsc::kOk));
   RetrievedKey out;
-  M2MSEC_ASSIGN_OR_RETURN(const std::string value, string_of(answer, attr::kKeyValue));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string value, onem2m::string_member(answer, attr::kKeyValue));
   M2MSEC_ASSIGN_OR_RETURN(const Bytes key, base64_decode(value));
   out.key = SecretBytes::copy_of(key);
-  M2MSEC_ASSIGN_OR_RETURN(out.source_client_id, string_of(answer, attr::kSourceClientId));
+  M2MSEC_ASSIGN_OR_RETURN(out.source_client_id, onem2m::string_member(answer, attr::kSourceClientId));
   const json::Value* suid = answer.find(attr::kSuid);
   const auto known = suid == nullptr || !suid->integer() ? std::nullopt
                                                          : keys::suid_from_int(static_cast<unsigned>(*suid->integer()));
   if (!known) return Error(Category::kProtocol, "the key registration has no known SUID");
   out.suid = *known;
   M2MSEC_ASSIGN_OR_RETURN(out.expires, expiry_of(answer));
-  M2MSEC_ASSIGN_OR_RETURN(out.admin_fqdn, string_of(answer, attr::kAdminFqdn));
+  M2MSEC_ASSIGN_OR_RETURN(out.admin_fqdn, onem2m::string_member(answer, attr::kAdminFqdn));
   return out;
 }
 

@@ -22,28 +22,6 @@ constexpr std::int64_t kBadArguments = 42;
 // A command loop that does not end is the MEF's fault; the client stops.
 constexpr int kMaxCommands = 64;
 
-json::Value string_list(const std::vector<std::string>& items) {
-  json::Array out;
-  for (const auto& item : items) out.emplace_back(item);
-  return out;
-}
-
-Result<std::chrono::sys_seconds> timestamp_of(const json::Object& object, std::string_view name) {
-  const json::Value* value = object.find(name);
-  if (value == nullptr || value->string() == nullptr) {
-    return Error(Category::kProtocol, concat({"the response has no ", name}));
-  }
-  return parse_m2m_timestamp(*value->string());
-}
-
-Result<std::string> string_of(const json::Object& object, std::string_view name) {
-  const json::Value* value = object.find(name);
-  if (value == nullptr || value->string() == nullptr) {
-    return Error(Category::kProtocol, concat({"the response has no ", name}));
-  }
-  return *value->string();
-}
-
 }  // namespace
 
 Result<Enrolment> enrol(const EnrolOptions& options) {
@@ -55,29 +33,30 @@ Result<Enrolment> enrol(const EnrolOptions& options) {
                           channel.session().export_keying_material(keys::exporter_label(keys::ExportLabel::kBootstrap),
                                                                    keys::kExportLength));
   M2MSEC_ASSIGN_OR_RETURN(auto split, keys::split_bootstrap_export(exported.view()));
-  const keys::KeId ke_id(split.id, channel.fqdn());
+  M2MSEC_ASSIGN_OR_RETURN(const keys::Fqdn mef_fqdn, channel.fqdn());
+  const keys::KeId ke_id(split.id, mef_fqdn);
 
   //= TS-0003 V3.18.0 §8.3.5.2.3
   //# MEF Client Registration: MEF-FQDN, the proposed expirationTime, labels, adminFQDN.
   const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   M2MSEC_ASSIGN_OR_RETURN(const std::string proposed, format_m2m_timestamp(now + options.lifetime));
-  json::Object request{{std::string(attr::kFqdn), channel.fqdn().text()},
+  json::Object request{{std::string(attr::kFqdn), mef_fqdn.text()},
                        {std::string(attr::kExpirationTime), proposed},
                        {std::string(attr::kAdminFqdn),
-                        options.admin_fqdn.empty() ? channel.fqdn().text() : options.admin_fqdn}};
-  if (!options.labels.empty()) request.set(std::string(attr::kLabels), string_list(options.labels));
+                        options.admin_fqdn.empty() ? mef_fqdn.text() : options.admin_fqdn}};
+  if (!options.labels.empty()) request.set(std::string(attr::kLabels), onem2m::string_list(options.labels));
   M2MSEC_ASSIGN_OR_RETURN(const json::Object registration,
                           channel.call(Operation::kCreate, channel.base(), ResourceType::kMefClientReg,
                                        onem2m::wrap(ResourceType::kMefClientReg, std::move(request)), Rsc::kCreated));
-  M2MSEC_ASSIGN_OR_RETURN(const std::string reported, string_of(registration, attr::kKeId));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string reported, onem2m::string_member(registration, attr::kKeId));
   M2MSEC_ASSIGN_OR_RETURN(const keys::KeId reported_id, keys::KeId::parse(reported));
   if (!(reported_id == ke_id)) {
     return Error(Category::kAuth, concat({"the MEF recorded KeID ", reported, ", this end exported ", ke_id.to_string()}));
   }
   M2MSEC_ASSIGN_OR_RETURN(const keys::EnrolmentKey ke, keys::EnrolmentKey::from(split.key.view()));
-  M2MSEC_ASSIGN_OR_RETURN(std::string registration_id, string_of(registration, attr::kResourceId));
-  M2MSEC_ASSIGN_OR_RETURN(std::string client_id, string_of(registration, attr::kClientId));
-  M2MSEC_ASSIGN_OR_RETURN(const auto expires, timestamp_of(registration, attr::kExpirationTime));
+  M2MSEC_ASSIGN_OR_RETURN(std::string registration_id, onem2m::string_member(registration, attr::kResourceId));
+  M2MSEC_ASSIGN_OR_RETURN(std::string client_id, onem2m::string_member(registration, attr::kClientId));
+  M2MSEC_ASSIGN_OR_RETURN(const auto expires, onem2m::timestamp_member(registration, attr::kExpirationTime));
   Enrolment out{ke_id, ke.clone(), std::move(registration_id), std::move(client_id), expires, {}, {}};
 
   //= TS-0003 V3.18.0 §8.3.4.6 (seed 002 figure 8.3.4.6-1), §8.3.9.2, §8.3.9.3
@@ -89,7 +68,7 @@ Result<Enrolment> enrol(const EnrolOptions& options) {
   std::string last_reported;
   for (int round = 0;; ++round) {
     if (round == kMaxCommands) return Error(Category::kProtocol, "the MEF issues commands without end");
-    M2MSEC_ASSIGN_OR_RETURN(std::string cmd_id, string_of(command, attr::kCmdId));
+    M2MSEC_ASSIGN_OR_RETURN(std::string cmd_id, onem2m::string_member(command, attr::kCmdId));
     const json::Value* description = command.find(attr::kCmdDescription);
     const json::Value* class_id = description == nullptr ? nullptr : description->find(attr::kCmdClassId);
     std::int64_t status = kClassNotSupported;
@@ -135,10 +114,10 @@ Result<mef::FetchedCredential> RemoteCredentialSource::fetch(const keys::KeId& k
   const json::Object& object = *body->object();
   const json::Value* status = object.find(attr::kStatus);
   if (status == nullptr || status->boolean() != true) return Error(Category::kProtocol, "the MEF reports no credential");
-  M2MSEC_ASSIGN_OR_RETURN(const std::string credential, string_of(object, attr::kCredential));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string credential, onem2m::string_member(object, attr::kCredential));
   M2MSEC_ASSIGN_OR_RETURN(const Bytes key, base64_decode(credential));
-  M2MSEC_ASSIGN_OR_RETURN(std::string enrolee_id, string_of(object, attr::kEnroleeId));
-  M2MSEC_ASSIGN_OR_RETURN(const auto expires, timestamp_of(object, attr::kLifetime));
+  M2MSEC_ASSIGN_OR_RETURN(std::string enrolee_id, onem2m::string_member(object, attr::kEnroleeId));
+  M2MSEC_ASSIGN_OR_RETURN(const auto expires, onem2m::timestamp_member(object, attr::kLifetime));
   return mef::FetchedCredential{SecretBytes::copy_of(key), std::move(enrolee_id), expires};
 }
 

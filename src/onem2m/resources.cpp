@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "m2msec/core/encoding.h"
+#include "m2msec/core/text.h"
 #include "m2msec/core/timestamp.h"
 #include "m2msec/onem2m/duration.h"
 
@@ -228,6 +229,34 @@ Result<json::Object> check_representation(ResourceType type, const json::Value& 
 
 json::Value wrap(ResourceType type, json::Object attributes) {
   return json::Value(json::Object{{std::string(resource_spec(type).root), json::Value(std::move(attributes))}});
+}
+
+json::Value string_list(const std::vector<std::string>& items) {
+  json::Array out;
+  for (const auto& item : items) out.emplace_back(item);
+  return out;
+}
+
+std::vector<std::string> strings_of(const json::Value& value) {
+  std::vector<std::string> out;
+  if (value.array() == nullptr) return out;
+  for (const auto& item : *value.array()) {
+    if (item.string() != nullptr) out.push_back(*item.string());
+  }
+  return out;
+}
+
+Result<std::string> string_member(const json::Object& object, std::string_view name) {
+  const json::Value* value = object.find(name);
+  if (value == nullptr || value->string() == nullptr) {
+    return Error(Category::kProtocol, concat({"the representation has no ", name}));
+  }
+  return *value->string();
+}
+
+Result<std::chrono::sys_seconds> timestamp_member(const json::Object& object, std::string_view name) {
+  M2MSEC_ASSIGN_OR_RETURN(const std::string text, string_member(object, name));
+  return parse_m2m_timestamp(text);
 }
 
 }  // namespace m2msec::onem2m

@@ -35,19 +35,6 @@ std::string timestamp(store::Time time) {
   return text ? std::move(*text) : std::string("99991231T235959");
 }
 
-json::Value string_list(const std::vector<std::string>& items) {
-  json::Array out;
-  for (const auto& item : items) out.emplace_back(item);
-  return out;
-}
-
-// check_content has made sure the member is a non-empty list of non-empty strings.
-std::vector<std::string> strings_of(const json::Value& value) {
-  std::vector<std::string> out;
-  for (const auto& item : *value.array()) out.push_back(*item.string());
-  return out;
-}
-
 Result<json::Object> content(onem2m::ResourceType type, const onem2m::Request& request) {
   if (!request.pc) return bad_request("the request has no content");
   return onem2m::check_content(type, request.op, *request.pc);
@@ -71,7 +58,7 @@ Result<std::string> admin_fqdn(const json::Object& object) {
 // 8.3.5.2.7 step 3 / 8.8.2.7: exactly one target for SAEF and ESPrim keys, one or more for ESData keys.
 Result<std::vector<std::string>> targets(const Settings& settings, keys::Suid suid, const json::Value* value) {
   if (value == nullptr) return bad_request("targetIDs is required: this function creates no target list itself");
-  std::vector<std::string> out = strings_of(*value);
+  std::vector<std::string> out = onem2m::strings_of(*value);
   const bool single = std::find(settings.single_target_suids.begin(), settings.single_target_suids.end(), suid) !=
                       settings.single_target_suids.end();
   if (single && out.size() != 1) return bad_request("a key for SAEF or ESPrim has exactly one target");
@@ -87,10 +74,10 @@ json::Object key_attributes(const Settings& settings, const store::KeyRegistrati
                    {std::string(attr::kRelativeKeyId), key.relative_key_id},
                    {std::string(attr::kExpirationTime), timestamp(key.expires)},
                    {std::string(attr::kSourceClientId), key.source_client_id}};
-  if (!key.labels.empty()) out.set(std::string(attr::kLabels), string_list(key.labels));
+  if (!key.labels.empty()) out.set(std::string(attr::kLabels), onem2m::string_list(key.labels));
   out.set(std::string(attr::kAdminFqdn), key.admin_fqdn);
   out.set(std::string(attr::kSuid), static_cast<std::int64_t>(key.suid));
-  out.set(std::string(attr::kTargetIds), string_list(key.target_ids));
+  out.set(std::string(attr::kTargetIds), onem2m::string_list(key.target_ids));
   return out;
 }
 
@@ -111,7 +98,7 @@ Result<void> expiry_and_labels(const Settings& settings, const Caller& caller, c
     answer.set(std::string(attr::kExpirationTime), timestamp(*expires));
   }
   if (const auto* given = object.find(attr::kLabels)) {
-    labels = strings_of(*given);
+    labels = onem2m::strings_of(*given);
     answer.set(std::string(attr::kLabels), *given);
   }
   return {};
@@ -194,7 +181,7 @@ Result<store::Registration> new_registration(const Settings& settings, const one
   out.id = random_id(settings.registration_prefix);
   out.client_id = caller.client_id;
   M2MSEC_ASSIGN_OR_RETURN(out.admin_fqdn, admin_fqdn(object));
-  if (const auto* labels = object.find(attr::kLabels)) out.labels = strings_of(*labels);
+  if (const auto* labels = object.find(attr::kLabels)) out.labels = onem2m::strings_of(*labels);
   out.created = now(settings);
   M2MSEC_ASSIGN_OR_RETURN(out.expires, grant_expiry(settings, caller, *object.find(attr::kExpirationTime)));
   return out;
@@ -207,7 +194,7 @@ json::Object registration_attributes(const Settings& settings, const store::Regi
                    {std::string(attr::kParentId), settings.base},
                    {std::string(attr::kCreationTime), timestamp(registration.created)},
                    {std::string(attr::kExpirationTime), timestamp(registration.expires)}};
-  if (!registration.labels.empty()) out.set(std::string(attr::kLabels), string_list(registration.labels));
+  if (!registration.labels.empty()) out.set(std::string(attr::kLabels), onem2m::string_list(registration.labels));
   out.set(std::string(attr::kAdminFqdn), registration.admin_fqdn);
   out.set(std::string(attr::kClientId), registration.client_id);
   if (!registration.ke_id.empty()) out.set(std::string(attr::kKeId), registration.ke_id);
@@ -279,7 +266,7 @@ onem2m::Response create_key(const Settings& settings, const onem2m::Request& req
     }
     key.suid = static_cast<std::uint32_t>(*suid);
     M2MSEC_ASSIGN_OR_RETURN(key.target_ids, targets(settings, *suid, object.find(attr::kTargetIds)));
-    if (const auto* labels = object.find(attr::kLabels)) key.labels = strings_of(*labels);
+    if (const auto* labels = object.find(attr::kLabels)) key.labels = onem2m::strings_of(*labels);
     key.source_client_id = caller.client_id;
     key.created = now(settings);
     M2MSEC_ASSIGN_OR_RETURN(key.expires, grant_expiry(settings, caller, *object.find(attr::kExpirationTime)));

@@ -1,6 +1,6 @@
 // A security association with a MEF or a MAF that carries request primitives (HTTP binding, keep-alive):
 // the MEF Handshake or MAF Handshake (TS-0003 V3.18.0 8.3.5.2.2, 8.8.2.2: TLS-PSK or certificates), then
-// requests from the endpoint's originator, and the function's FQDN read from its base resource.
+// requests from the endpoint's originator, and the function's FQDN read from its base resource when needed.
 #pragma once
 
 #include <memory>
@@ -38,14 +38,16 @@ struct Endpoint {
 
 class Channel {
  public:
-  // Runs the handshake and reads the base resource (the function's FQDN).
+  // Runs the handshake.
   static Result<Channel> open(const Endpoint& endpoint);
   Channel(Channel&&) noexcept;
   Channel& operator=(Channel&&) noexcept;
   ~Channel();
 
   const tls::Session& session() const;
-  const keys::Fqdn& fqdn() const;        // MEF-FQDN / MAF-FQDN, as its base resource says
+  // MEF-FQDN / MAF-FQDN, as its base resource says (read on the first call: only the procedures that send or
+  // check it pay for the RETRIEVE).
+  Result<keys::Fqdn> fqdn();
   const std::string& base() const;       // "mef"
   const std::string& originator() const;  // the Credential-ID sent as From
 

@@ -5,10 +5,13 @@
 // Common attributes reuse their TS-0004 short names (ri, rn, pi, ty, ct, lt, et, lbl, ch).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "m2msec/core/result.h"
 #include "m2msec/json/json.h"
@@ -121,5 +124,14 @@ Result<json::Object> check_representation(ResourceType type, const json::Value& 
 
 // {"<root>": attributes}.
 json::Value wrap(ResourceType type, json::Object attributes);
+
+// Attribute values, for the services that write representations and the clients that read them.
+// m2m:labels / m2m:listOfM2MID as a JSON array of strings, and back (a non-array gives none, non-strings are
+// skipped: check_content / check_representation have refused them where it matters).
+json::Value string_list(const std::vector<std::string>& items);
+std::vector<std::string> strings_of(const json::Value& value);
+// A string / m2m:timestamp member a representation must carry: kProtocol when it is absent or of another kind.
+Result<std::string> string_member(const json::Object& object, std::string_view name);
+Result<std::chrono::sys_seconds> timestamp_member(const json::Object& object, std::string_view name);
 
 }  // namespace m2msec::onem2m
