@@ -58,6 +58,11 @@ const std::vector<std::vector<std::string_view>>& migrations() {
           // before it could write records that the right KEK cannot open.
           "CREATE TABLE kek_check (id {int} PRIMARY KEY, sealed {blob} NOT NULL)",
       },
+      // 2: the resources of the hosting CSE (CseResource).
+      {
+          "CREATE TABLE cse_resources (ri TEXT PRIMARY KEY, pi TEXT NOT NULL, ty {int} NOT NULL,"
+          " body TEXT NOT NULL)",
+      },
   };
   return steps;
 }
@@ -484,6 +489,39 @@ class SqlStore final : public Store {
                                         {originator, request_id, seconds(expires)}));
       return inserted == 1;
     });
+  }
+
+  Result<void> put_resource(const CseResource& r) override {
+    return m_db->transaction(Access::kWrite, [&](Connection& c) -> Result<void> {
+      M2MSEC_TRY(c.execute("INSERT INTO cse_resources (ri, pi, ty, body) VALUES (?, ?, ?, ?)"
+                           " ON CONFLICT (ri) DO UPDATE SET pi = excluded.pi, ty = excluded.ty, body = excluded.body",
+                           {r.ri, r.pi, static_cast<std::int64_t>(r.ty), r.body}));
+      return {};
+    });
+  }
+
+  Result<void> delete_resources(std::span<const std::string> ris) override {
+    return m_db->transaction(Access::kWrite, [&](Connection& c) -> Result<void> {
+      for (const std::string& ri : ris) M2MSEC_TRY(c.execute("DELETE FROM cse_resources WHERE ri = ?", {ri}));
+      return {};
+    });
+  }
+
+  Result<std::vector<CseResource>> load_resources() override {
+    M2MSEC_ASSIGN_OR_RETURN(const std::vector<Row> rows,
+                            query_rows("SELECT ri, pi, ty, body FROM cse_resources ORDER BY ri", {}));
+    std::vector<CseResource> out;
+    out.reserve(rows.size());
+    for (const Row& row : rows) {
+      CseResource r;
+      M2MSEC_ASSIGN_OR_RETURN(r.ri, row.text(0));
+      M2MSEC_ASSIGN_OR_RETURN(r.pi, row.text(1));
+      M2MSEC_ASSIGN_OR_RETURN(const std::int64_t ty, row.integer(2));
+      M2MSEC_ASSIGN_OR_RETURN(r.ty, checked_range<std::uint32_t>(ty, "resource type"));
+      M2MSEC_ASSIGN_OR_RETURN(r.body, row.text(3));
+      out.push_back(std::move(r));
+    }
+    return out;
   }
 
   Result<void> ping() override {

@@ -541,6 +541,30 @@ TEST_P(StoreContract, AnotherKekIsRefused) {
   EXPECT_EQ(found.error().category(), Category::kCrypto);
 }
 
+TEST_P(StoreContract, CseResourcesAreReplacedDeletedAsASetAndSurviveReopening) {
+  ASSERT_TRUE(store->put_resource(CseResource{"cb", "", 5, R"({"rn":"cse-in"})"}));
+  ASSERT_TRUE(store->put_resource(CseResource{"ae1", "cb", 2, R"({"rn":"ae1"})"}));
+  ASSERT_TRUE(store->put_resource(CseResource{"cnt1", "ae1", 3, R"({"rn":"cnt1"})"}));
+  ASSERT_TRUE(store->put_resource(CseResource{"cin1", "cnt1", 4, "{}"}));
+  // Replacing by ri changes every column.
+  ASSERT_TRUE(store->put_resource(CseResource{"cnt1", "cb", 3, R"({"rn":"moved"})"}));
+  const std::vector<std::string> subtree{"ae1", "cin1", "no-such-ri"};
+  ASSERT_TRUE(store->delete_resources(subtree));
+  store.reset();
+  store = open();
+  ASSERT_NE(store, nullptr);
+  auto loaded = store->load_resources();
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ((*loaded)[0].ri, "cb");
+  EXPECT_EQ((*loaded)[0].pi, "");
+  EXPECT_EQ((*loaded)[0].ty, 5u);
+  EXPECT_EQ((*loaded)[1].ri, "cnt1");
+  EXPECT_EQ((*loaded)[1].pi, "cb");
+  EXPECT_EQ((*loaded)[1].ty, 3u);
+  EXPECT_EQ((*loaded)[1].body, R"({"rn":"moved"})");
+}
+
 TEST_P(StoreContract, ReopeningKeepsTheDataAndTheSchema) {
   ASSERT_TRUE(store->add_enrolee(Enrolee{"kpm-1", key_of(1), "CAE01", "", seconds(5)}));
   store.reset();

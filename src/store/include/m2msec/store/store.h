@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,16 @@ struct Command {
   std::optional<std::uint32_t> status_code;  // the client's report (sec:cmdStatusCode)
 };
 
+// A resource of the hosting CSE (m2msecd role cse): its resource ID, its parent's, its type, and everything
+// else as the CSE's own JSON text (the store does not read it). The CSE keeps its tree in memory and writes
+// through; the store only makes it survive restarts.
+struct CseResource {
+  std::string ri;
+  std::string pi;  // empty for <CSEBase>
+  std::uint32_t ty = 0;
+  std::string body;
+};
+
 // A changed record: what an update may change (nullopt: unchanged).
 struct RegistrationChange {
   std::optional<Time> expires;
@@ -163,6 +174,11 @@ class Store {
   // are purged first.
   virtual Result<bool> remember_request(std::string_view originator, std::string_view request_id, Time expires,
                                         Time now) = 0;
+
+  // CSE resources: insert or replace by ri; delete a set (a subtree) in one transaction; all of them.
+  virtual Result<void> put_resource(const CseResource& resource) = 0;
+  virtual Result<void> delete_resources(std::span<const std::string> ris) = 0;
+  virtual Result<std::vector<CseResource>> load_resources() = 0;
 
   // A cheap round trip to the database (/health).
   virtual Result<void> ping() = 0;
