@@ -2,7 +2,8 @@
 // to_request_primitive (limits as the server's defaults: 64 KiB body, 8 KiB header):
 //   a request it translates has a non-empty, CSE-relative to without NUL, a non-empty fr and rqi, ty exactly
 //     on CREATE, and a content exactly on CREATE, UPDATE and NOTIFY;
-//   translated back (to_http_request) it gives the same primitive again;
+//   translated back (to_http_request) it gives the same primitive again, query fields (rcn, fc, rids, tids)
+//     and tokens (Authorization) included;
 //   every refusal is kUsage (BAD_REQUEST), and primitive_handler answers it 400 without calling the handler.
 #include <cstdint>
 #include <string>
@@ -50,5 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(back.has_value());
   check(back->op == p.op && back->to == p.to && back->fr == p.fr && back->rqi == p.rqi && back->ty == p.ty &&
         back->pc == p.pc && back->rvi == p.rvi);
+  check(back->rcn == p.rcn && back->fc.has_value() == p.fc.has_value() && back->tkns == p.tkns &&
+        back->tids == p.tids && back->rids == p.rids);
+  if (p.fc) {
+    check(back->fc->fu == p.fc->fu && back->fc->ty == p.fc->ty && back->fc->lbl == p.fc->lbl &&
+          back->fc->lim == p.fc->lim && back->fc->lvl == p.fc->lvl);
+  }
   return 0;
 }

@@ -48,7 +48,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(again.has_value());
     check(again->op == request->op && again->to == request->to && again->fr == request->fr &&
           again->rqi == request->rqi && again->ty == request->ty && again->pc == request->pc &&
-          again->rvi == request->rvi);
+          again->rvi == request->rvi && again->rcn == request->rcn && again->tkns == request->tkns &&
+          again->tids == request->tids && again->rids == request->rids &&
+          again->fc.has_value() == request->fc.has_value());
+    if (request->fc) {
+      check(again->fc->fu == request->fc->fu && again->fc->ty == request->fc->ty &&
+            again->fc->lbl == request->fc->lbl && again->fc->lim == request->fc->lim &&
+            again->fc->lvl == request->fc->lvl);
+    }
     check(serialize(*again) == once);
     if (request->pc) check_contents(*request->pc);
   }

@@ -18,16 +18,22 @@ std::string_view rsc_name(Rsc rsc) {
     case Rsc::kConflict: return "CONFLICT";
     case Rsc::kOriginatorNotAuthenticated: return "ORIGINATOR_NOT_AUTHENTICATED";
     case Rsc::kSecurityAssociationRequired: return "SECURITY_ASSOCIATION_REQUIRED";
+    case Rsc::kInvalidChildResourceType: return "INVALID_CHILD_RESOURCE_TYPE";
+    case Rsc::kGroupMemberTypeInconsistent: return "GROUP_MEMBER_TYPE_INCONSISTENT";
     case Rsc::kEsprimUnsupportedOption: return "ESPRIM_UNSUPPORTED_OPTION";
     case Rsc::kEsprimUnknownKeyId: return "ESPRIM_UNKNOWN_KEY_ID";
     case Rsc::kEsprimUnknownOrigRandId: return "ESPRIM_UNKNOWN_ORIG_RAND_ID";
     case Rsc::kEsprimUnknownRecvRandId: return "ESPRIM_UNKNOWN_RECV_RAND_ID";
     case Rsc::kEsprimBadMac: return "ESPRIM_BAD_MAC";
     case Rsc::kEsprimImpersonationError: return "ESPRIM_IMPERSONATION_ERROR";
+    case Rsc::kOriginatorHasAlreadyRegistered: return "ORIGINATOR_HAS_ALREADY_REGISTERED";
+    case Rsc::kAppRuleValidationFailed: return "APP_RULE_VALIDATION_FAILED";
     case Rsc::kInternalServerError: return "INTERNAL_SERVER_ERROR";
     case Rsc::kNotImplemented: return "NOT_IMPLEMENTED";
     case Rsc::kReceiverHasNoPrivilege: return "RECEIVER_HAS_NO_PRIVILEGE";
+    case Rsc::kSubscriptionVerificationInitiationFailed: return "SUBSCRIPTION_VERIFICATION_INITIATION_FAILED";
     case Rsc::kSubscriptionHostHasNoPrivilege: return "SUBSCRIPTION_HOST_HAS_NO_PRIVILEGE";
+    case Rsc::kNotAcceptable: return "NOT_ACCEPTABLE";
     case Rsc::kEsprimDecryptionError: return "ESPRIM_DECRYPTION_ERROR";
     case Rsc::kEsprimEncryptionError: return "ESPRIM_ENCRYPTION_ERROR";
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
+#include <vector>
 
 namespace m2msec::onem2m {
 namespace {
@@ -28,16 +30,22 @@ constexpr StatusRow kStatuses[] = {
     {Rsc::kConflict, 409},
     {Rsc::kOriginatorNotAuthenticated, 403},
     {Rsc::kSecurityAssociationRequired, 403},
+    {Rsc::kInvalidChildResourceType, 403},
+    {Rsc::kGroupMemberTypeInconsistent, 400},
     {Rsc::kEsprimUnsupportedOption, 403},
     {Rsc::kEsprimUnknownKeyId, 403},
     {Rsc::kEsprimUnknownOrigRandId, 403},
     {Rsc::kEsprimUnknownRecvRandId, 403},
     {Rsc::kEsprimBadMac, 403},
     {Rsc::kEsprimImpersonationError, 403},
+    {Rsc::kOriginatorHasAlreadyRegistered, 403},
+    {Rsc::kAppRuleValidationFailed, 403},
     {Rsc::kInternalServerError, 500},
     {Rsc::kNotImplemented, 501},
     {Rsc::kReceiverHasNoPrivilege, 403},
+    {Rsc::kSubscriptionVerificationInitiationFailed, 500},
     {Rsc::kSubscriptionHostHasNoPrivilege, 403},
+    {Rsc::kNotAcceptable, 406},
     {Rsc::kEsprimDecryptionError, 500},
     {Rsc::kEsprimEncryptionError, 500},
 };
@@ -75,6 +83,88 @@ Result<json::Value> content(const json::Value& value, std::string_view what) {
   // A content is {"<root short name>": ...}; we take objects only.
   if (value.object() == nullptr) return bad_primitive(what, "'pc' must be a JSON object");
   return value;
+}
+
+// An integer member within [min, max].
+template <typename T>
+Result<T> integer_in(const json::Value& value, std::string_view name, std::int64_t min, std::string_view what) {
+  const std::optional<std::int64_t> number = value.integer();
+  if (!number || *number < min || *number > static_cast<std::int64_t>(std::numeric_limits<T>::max())) {
+    std::string why = "'";
+    why.append(name).append("' must be an integer from ").append(std::to_string(min)).append(" to ");
+    why.append(std::to_string(std::numeric_limits<T>::max()));
+    return bad_primitive(what, why);
+  }
+  return static_cast<T>(*number);
+}
+
+// A list member: a non-empty JSON array, each element read by `element`.
+template <typename T, typename Read>
+Result<std::vector<T>> list_of(const json::Value& value, std::string_view name, std::string_view what, Read element) {
+  const json::Array* array = value.array();
+  if (array == nullptr || array->empty()) {
+    std::string why = "'";
+    why.append(name).append("' must be a non-empty array");
+    return bad_primitive(what, why);
+  }
+  std::vector<T> out;
+  out.reserve(array->size());
+  for (const json::Value& item : *array) {
+    M2MSEC_ASSIGN_OR_RETURN(T read, element(item));
+    out.push_back(std::move(read));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> string_list(const json::Value& value, std::string_view name, std::string_view what) {
+  return list_of<std::string>(value, name, what,
+                              [&](const json::Value& item) { return non_empty_string(item, name, what); });
+}
+
+json::Value json_strings(const std::vector<std::string>& strings) {
+  json::Array out(strings.begin(), strings.end());
+  return json::Value(std::move(out));
+}
+
+//= TS-0004 V3.32.0 §6.3.5.8 (m2m:filterCriteria)
+//# fu, ty, lbl, lim and lvl in their short names; a member we do not evaluate is refused, never ignored
+//# (ignoring a condition would widen what a retrieval or a discovery returns).
+Result<FilterCriteria> filter_criteria(const json::Value& value, std::string_view what) {
+  const json::Object* object = value.object();
+  if (object == nullptr) return bad_primitive(what, "'fc' must be a JSON object");
+  FilterCriteria fc;
+  for (const auto& [name, member] : *object) {
+    if (name == "fu") {
+      M2MSEC_ASSIGN_OR_RETURN(fc.fu, integer_in<std::uint8_t>(member, "fc.fu", 1, what));
+    } else if (name == "ty") {
+      M2MSEC_ASSIGN_OR_RETURN(fc.ty, list_of<std::uint32_t>(member, "fc.ty", what, [&](const json::Value& item) {
+                                return integer_in<std::uint32_t>(item, "fc.ty", 1, what);
+                              }));
+    } else if (name == "lbl") {
+      M2MSEC_ASSIGN_OR_RETURN(fc.lbl, string_list(member, "fc.lbl", what));
+    } else if (name == "lim") {
+      M2MSEC_ASSIGN_OR_RETURN(fc.lim, integer_in<std::uint32_t>(member, "fc.lim", 0, what));
+    } else if (name == "lvl") {
+      M2MSEC_ASSIGN_OR_RETURN(fc.lvl, integer_in<std::uint32_t>(member, "fc.lvl", 0, what));
+    } else {
+      return bad_primitive(what, "unknown filter criteria member '" + name + "'");
+    }
+  }
+  return fc;
+}
+
+json::Value filter_criteria_json(const FilterCriteria& fc) {
+  json::Object out;
+  out.set("fu", static_cast<std::int64_t>(fc.fu));
+  if (!fc.ty.empty()) {
+    json::Array types;
+    for (const std::uint32_t ty : fc.ty) types.emplace_back(static_cast<std::int64_t>(ty));
+    out.set("ty", json::Value(std::move(types)));
+  }
+  if (!fc.lbl.empty()) out.set("lbl", json_strings(fc.lbl));
+  if (fc.lim) out.set("lim", static_cast<std::int64_t>(*fc.lim));
+  if (fc.lvl) out.set("lvl", static_cast<std::int64_t>(*fc.lvl));
+  return json::Value(std::move(out));
 }
 
 }  // namespace
@@ -125,11 +215,17 @@ std::string serialize(const Request& request) {
   if (request.ty) out.set("ty", static_cast<std::int64_t>(*request.ty));
   if (request.pc) out.set("pc", *request.pc);
   out.set("rvi", request.rvi);
+  if (request.rcn) out.set("rcn", static_cast<std::int64_t>(*request.rcn));
+  if (request.fc) out.set("fc", filter_criteria_json(*request.fc));
+  if (!request.tkns.empty()) out.set("tkns", json_strings(request.tkns));
+  if (!request.tids.empty()) out.set("tids", json_strings(request.tids));
+  if (!request.rids.empty()) out.set("rids", json_strings(request.rids));
   return json::serialize(json::Value(std::move(out)));
 }
 
 //= TS-0004 V3.32.0 §8.2.2 (Table 8.2.2-1, the short names of primitive parameters)
-//# op, to, fr, rqi, ty, pc and rvi; nothing else is read, and nothing else is accepted.
+//# op, to, fr, rqi, ty, pc, rvi, rcn, fc, tkns, tids and rids; nothing else is read, and nothing else is
+//# accepted. The lists (tkns, tids, rids, fc.ty, fc.lbl) are non-empty JSON arrays when present.
 Result<Request> parse_request(std::string_view json_text) {
   constexpr std::string_view kWhat = "request";
   M2MSEC_ASSIGN_OR_RETURN(const json::Object object, primitive_object(json_text, kWhat));
@@ -153,15 +249,21 @@ Result<Request> parse_request(std::string_view json_text) {
       M2MSEC_ASSIGN_OR_RETURN(request.rqi, non_empty_string(value, name, kWhat));
       has_rqi = true;
     } else if (name == "ty") {
-      const std::optional<std::int64_t> number = value.integer();
-      if (!number || *number < 1 || *number > std::numeric_limits<std::uint32_t>::max()) {
-        return bad_primitive(kWhat, "'ty' must be a positive 32-bit integer");
-      }
-      request.ty = static_cast<std::uint32_t>(*number);
+      M2MSEC_ASSIGN_OR_RETURN(request.ty, integer_in<std::uint32_t>(value, name, 1, kWhat));
     } else if (name == "pc") {
       M2MSEC_ASSIGN_OR_RETURN(request.pc, content(value, kWhat));
     } else if (name == "rvi") {
       M2MSEC_ASSIGN_OR_RETURN(request.rvi, non_empty_string(value, name, kWhat));
+    } else if (name == "rcn") {
+      M2MSEC_ASSIGN_OR_RETURN(request.rcn, integer_in<std::uint8_t>(value, name, 0, kWhat));
+    } else if (name == "fc") {
+      M2MSEC_ASSIGN_OR_RETURN(request.fc, filter_criteria(value, kWhat));
+    } else if (name == "tkns") {
+      M2MSEC_ASSIGN_OR_RETURN(request.tkns, string_list(value, name, kWhat));
+    } else if (name == "tids") {
+      M2MSEC_ASSIGN_OR_RETURN(request.tids, string_list(value, name, kWhat));
+    } else if (name == "rids") {
+      M2MSEC_ASSIGN_OR_RETURN(request.rids, string_list(value, name, kWhat));
     } else {
       return bad_primitive(kWhat, "unknown member '" + name + "'");
     }

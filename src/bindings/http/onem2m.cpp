@@ -1,7 +1,11 @@
 #include "m2msec/http/onem2m.h"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
+#include <optional>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "wire.h"
@@ -14,6 +18,8 @@ constexpr std::string_view kRequestId = "X-M2M-RI";
 constexpr std::string_view kReleaseVersion = "X-M2M-RVI";
 constexpr std::string_view kStatusCode = "X-M2M-RSC";
 constexpr std::string_view kContentType = "Content-Type";
+constexpr std::string_view kContentLocation = "Content-Location";
+constexpr std::string_view kAuthorization = "Authorization";
 constexpr std::string_view kJson = "application/json";
 
 bool iequals(std::string_view a, std::string_view b) { return boost::beast::iequals(wire::view(a), wire::view(b)); }
@@ -25,11 +31,23 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, text.find_last_not_of(kOws) - first + 1);
 }
 
-// A decimal number without sign or leading zero, within [1, max].
-std::optional<std::uint64_t> positive_decimal(std::string_view text, std::uint64_t max) {
+// Splits `text` at each `separator` (empty pieces kept).
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  for (std::size_t from = 0;;) {
+    const auto at = text.find(separator, from);
+    parts.push_back(text.substr(from, at - from));
+    if (at == std::string_view::npos) return parts;
+    from = at + 1;
+  }
+}
+
+// A decimal number without sign or leading zero ("0" itself is one), within [min, max].
+std::optional<std::uint64_t> decimal_in(std::string_view text, std::uint64_t min, std::uint64_t max) {
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || text.front() == '0' || ec != std::errc{} || end != text.data() + text.size() || value > max) {
+  if (text.empty() || (text.front() == '0' && text.size() > 1) || ec != std::errc{} ||
+      end != text.data() + text.size() || value < min || value > max) {
     return std::nullopt;
   }
   return value;
@@ -43,13 +61,7 @@ Result<std::optional<std::uint32_t>> parse_content_type(std::string_view value) 
   const auto refuse = [&](std::string_view why) {
     return Error::usage("Content-Type '" + std::string(value) + "': " + std::string(why));
   };
-  std::vector<std::string_view> parts;
-  for (std::size_t from = 0;;) {
-    const auto semicolon = value.find(';', from);
-    parts.push_back(value.substr(from, semicolon - from));
-    if (semicolon == std::string_view::npos) break;
-    from = semicolon + 1;
-  }
+  const std::vector<std::string_view> parts = split(value, ';');
   const std::string_view type = trim(parts.front());
   if (!iequals(type, kJson) && !iequals(type, "application/vnd.onem2m-res+json")) {
     return refuse("not application/json or application/vnd.onem2m-res+json");
@@ -62,7 +74,7 @@ Result<std::optional<std::uint32_t>> parse_content_type(std::string_view value) 
     const std::string_view name = trim(parts[i].substr(0, equals));
     const std::string_view text = trim(parts[i].substr(equals + 1));
     if (iequals(name, "ty") && !ty) {
-      const auto number = positive_decimal(text, std::numeric_limits<std::uint32_t>::max());
+      const auto number = decimal_in(text, 1, std::numeric_limits<std::uint32_t>::max());
       if (!number) return refuse("ty must be a positive decimal number");
       ty = static_cast<std::uint32_t>(*number);
     } else if (iequals(name, "charset") && !charset && (iequals(text, "utf-8") || iequals(text, "\"utf-8\""))) {
@@ -78,39 +90,75 @@ bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 
 int hex_value(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
 
+bool is_unreserved(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
 // RFC 3986 3.3: what a path segment holds unencoded (pchar without '%').
-bool is_path_char(char c) {
-  constexpr std::string_view kAllowed = "-._~!$&'()*+,;=:@";
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         kAllowed.find(c) != std::string_view::npos;
+bool is_path_char(char c) { return is_unreserved(c) || std::string_view("!$&'()*+,;=:@").find(c) != std::string_view::npos; }
+
+// RFC 3986 3.4: what a query holds unencoded, less the characters that structure it here ('&' between
+// fields, '=' after a name, '+' between the values of a list: TS-0009 6.2.2.2).
+bool is_query_value_char(char c) {
+  return is_unreserved(c) || std::string_view("!$'()*,;:@/?").find(c) != std::string_view::npos;
+}
+
+// RFC 3986 2.1: `text` with its percent-encoded octets decoded; nullopt for malformed encoding, a character
+// `raw` does not allow unencoded, or an encoded NUL (it would end the string elsewhere).
+std::optional<std::string> percent_decode(std::string_view text, bool (*raw)(char)) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size() || !is_hex(text[i + 1]) || !is_hex(text[i + 2])) return std::nullopt;
+      const char octet = static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      if (octet == '\0') return std::nullopt;
+      out += octet;
+      i += 2;
+    } else if (raw(c)) {
+      out += c;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+// `text` with every octet but the unreserved ones percent-encoded; `keep` names more octets left as they are.
+std::string percent_encode(std::string_view text, std::string_view keep) {
+  constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    if (is_unreserved(c) || keep.find(c) != std::string_view::npos) {
+      out += c;
+    } else {
+      const auto octet = static_cast<unsigned char>(c);
+      out += '%';
+      out += kHex[octet >> 4];
+      out += kHex[octet & 0x0f];
+    }
+  }
+  return out;
 }
 
 //= TS-0009 V3.9.1 §6.2.2.1
 //# A CSE-relative To is the path without its leading "/"; the SP-relative ("/~") and absolute ("/_")
 //# forms are not ours to take.
-Result<std::string> target_to_to(std::string_view target) {
+Result<std::string> path_to_to(std::string_view path) {
   const auto refuse = [&](std::string_view why) {
-    return Error::usage("request-target '" + std::string(target) + "': " + std::string(why));
+    return Error::usage("request-target path '" + std::string(path) + "': " + std::string(why));
   };
-  if (target.find('?') != std::string_view::npos) return refuse("query parameters are not supported");
-  if (!target.starts_with('/')) return refuse("not in origin form");
+  if (!path.starts_with('/')) return refuse("not in origin form");
   std::string to;
-  for (std::size_t i = 1; i < target.size(); ++i) {
-    const char c = target[i];
-    if (c == '%') {
-      if (i + 2 >= target.size() || !is_hex(target[i + 1]) || !is_hex(target[i + 2])) {
-        return refuse("malformed percent-encoding");
-      }
-      const char octet = static_cast<char>(hex_value(target[i + 1]) * 16 + hex_value(target[i + 2]));
-      // An encoded NUL ends strings elsewhere; an encoded '/' would make one name of two segments.
-      if (octet == '\0' || octet == '/') return refuse("%00 and %2F are not accepted");
-      to += octet;
-      i += 2;
-    } else if (c == '/' || is_path_char(c)) {
-      to += c;
-    } else {
-      return refuse("a character that must be percent-encoded");
-    }
+  const std::vector<std::string_view> segments = split(path.substr(1), '/');
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::optional<std::string> decoded = percent_decode(segments[i], is_path_char);
+    if (!decoded) return refuse("malformed percent-encoding, %00, or a character that must be percent-encoded");
+    // An encoded '/' would make one name of two segments.
+    if (decoded->find('/') != std::string::npos) return refuse("%2F is not accepted");
+    if (i > 0) to += '/';
+    to += *decoded;
   }
   if (to.empty()) return refuse("no target resource");
   if (to.starts_with('/') || to == "~" || to == "_" || to.starts_with("~/") || to.starts_with("_/")) {
@@ -119,21 +167,7 @@ Result<std::string> target_to_to(std::string_view target) {
   return to;
 }
 
-std::string to_target(std::string_view to) {
-  constexpr char kHex[] = "0123456789ABCDEF";
-  std::string target = "/";
-  for (const char c : to) {
-    if (c == '/' || is_path_char(c)) {
-      target += c;
-    } else {
-      const auto octet = static_cast<unsigned char>(c);
-      target += '%';
-      target += kHex[octet >> 4];
-      target += kHex[octet & 0x0f];
-    }
-  }
-  return target;
-}
+std::string to_target(std::string_view to) { return "/" + percent_encode(to, "/!$&'()*+,;=:@"); }
 
 Result<std::string> required_header(const Request& request, std::string_view name) {
   const std::optional<std::string_view> value = request.header(name);
@@ -142,6 +176,151 @@ Result<std::string> required_header(const Request& request, std::string_view nam
 }
 
 Error protocol(std::string why) { return Error(Category::kProtocol, "oneM2M HTTP response: " + why); }
+
+// The primitive's filter criteria, created (conditional retrieval) by the first of its elements.
+onem2m::FilterCriteria& filter_criteria(onem2m::Request& primitive) {
+  if (!primitive.fc) primitive.fc = onem2m::FilterCriteria{};
+  return *primitive.fc;
+}
+
+//= TS-0009 V3.9.1 §6.2.2.2 (Table 6.2.2.2-1)
+//# Result Content (rcn), the filterCriteria elements labels (lbl), resourceType (ty), limit (lim),
+//# filterUsage (fu) and level (lvl), Role IDs (rids) and Token IDs (tids) ride in the query as
+//# field=value pairs joined by '&'; a 0..n field may repeat and lists its values with '+' (ty=2+3+4), a
+//# 0..1 field occurs once. Every other field of the table (rt, rp, da, crb ... ofst, drt, ltids, tqi, asi,
+//# auri, sqi, attribute names) is refused: dropping it would lose a condition or a parameter the
+//# originator relies on.
+Result<void> read_query(std::string_view query, onem2m::Request& primitive) {
+  const auto refuse = [&](std::string_view why) {
+    return Error::usage("query '" + std::string(query) + "': " + std::string(why));
+  };
+  std::vector<std::string_view> single_seen;
+  for (const std::string_view field : split(query, '&')) {
+    const auto equals = field.find('=');
+    if (equals == std::string_view::npos || equals == 0) return refuse("a field without a name or a value");
+    const std::string_view name = field.substr(0, equals);
+    std::vector<std::string> values;
+    for (const std::string_view piece : split(field.substr(equals + 1), '+')) {
+      std::optional<std::string> value = percent_decode(piece, is_query_value_char);
+      if (!value || value->empty()) return refuse("an empty or badly encoded value of '" + std::string(name) + "'");
+      values.push_back(std::move(*value));
+    }
+    const bool list = name == "ty" || name == "lbl" || name == "rids" || name == "tids";
+    if (!list) {
+      if (values.size() != 1 || std::find(single_seen.begin(), single_seen.end(), name) != single_seen.end()) {
+        return refuse("'" + std::string(name) + "' takes one value, once");
+      }
+      single_seen.push_back(name);
+    }
+    const auto number = [&](std::string_view text, std::uint64_t min, std::uint64_t max) -> Result<std::uint64_t> {
+      const std::optional<std::uint64_t> value = decimal_in(text, min, max);
+      if (!value) {
+        return refuse("'" + std::string(name) + "' must be a decimal number from " + std::to_string(min) + " to " +
+                      std::to_string(max));
+      }
+      return *value;
+    };
+    constexpr std::uint64_t kU8 = std::numeric_limits<std::uint8_t>::max();
+    constexpr std::uint64_t kU32 = std::numeric_limits<std::uint32_t>::max();
+    if (name == "rcn") {
+      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t rcn, number(values.front(), 0, kU8));
+      primitive.rcn = static_cast<std::uint8_t>(rcn);
+    } else if (name == "fu") {
+      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t fu, number(values.front(), 1, kU8));
+      filter_criteria(primitive).fu = static_cast<std::uint8_t>(fu);
+    } else if (name == "lim") {
+      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t lim, number(values.front(), 0, kU32));
+      filter_criteria(primitive).lim = static_cast<std::uint32_t>(lim);
+    } else if (name == "lvl") {
+      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t lvl, number(values.front(), 0, kU32));
+      filter_criteria(primitive).lvl = static_cast<std::uint32_t>(lvl);
+    } else if (name == "ty") {
+      for (const std::string& value : values) {
+        M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t ty, number(value, 1, kU32));
+        filter_criteria(primitive).ty.push_back(static_cast<std::uint32_t>(ty));
+      }
+    } else if (name == "lbl") {
+      std::vector<std::string>& labels = filter_criteria(primitive).lbl;
+      labels.insert(labels.end(), values.begin(), values.end());
+    } else if (name == "rids") {
+      primitive.rids.insert(primitive.rids.end(), values.begin(), values.end());
+    } else if (name == "tids") {
+      primitive.tids.insert(primitive.tids.end(), values.begin(), values.end());
+    } else {
+      return refuse("the field '" + std::string(name) + "' is not supported");
+    }
+  }
+  return {};
+}
+
+// The query of a request primitive, in the order of Table 6.2.2.2-1; empty when it has none of the fields.
+std::string query_of(const onem2m::Request& primitive) {
+  std::string query;
+  const auto add = [&](std::string_view name, const auto& values) {
+    if (values.empty()) return;
+    query += query.empty() ? "" : "&";
+    query.append(name).append("=");
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) query += '+';
+      if constexpr (std::is_same_v<std::decay_t<decltype(values[i])>, std::string>) {
+        query += percent_encode(values[i], "");
+      } else {
+        query += std::to_string(values[i]);
+      }
+    }
+  };
+  using Numbers = std::vector<std::uint32_t>;
+  if (primitive.rcn) add("rcn", Numbers{*primitive.rcn});
+  if (const auto& fc = primitive.fc) {
+    add("lbl", fc->lbl);
+    add("ty", fc->ty);
+    if (fc->lim) add("lim", Numbers{*fc->lim});
+    add("fu", Numbers{fc->fu});
+    if (fc->lvl) add("lvl", Numbers{*fc->lvl});
+  }
+  add("rids", primitive.rids);
+  add("tids", primitive.tids);
+  return query;
+}
+
+// A JWS or JWE in compact serialization: base64url parts joined by '.' (RFC 7515 7.1, RFC 7516 7.1).
+bool is_compact_jose(std::string_view token) {
+  return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
+}
+
+//= TS-0009 V3.9.1 §6.4.19
+//# The Tokens parameter (m2m:dynAuthJWT compact serializations) rides in the Authorization header, the tokens
+//# separated by '+' (whitespace around them is not part of them).
+Result<std::vector<std::string>> read_tokens(std::string_view header) {
+  std::vector<std::string> tokens;
+  for (const std::string_view piece : split(header, '+')) {
+    const std::string_view token = trim(piece);
+    if (!is_compact_jose(token)) {
+      return Error::usage("the Authorization header must hold JWS/JWE compact serializations separated by '+'");
+    }
+    tokens.emplace_back(token);
+  }
+  return tokens;
+}
+
+//= TS-0009 V3.9.1 §6.4.4
+//# The response to a Create carries the created resource's URI in Content-Location when the Content holds
+//# it: {"m2m:uri": ...} (resultContent 2) or {"m2m:rce": {"uri": ...}} (resultContent 3); the URI becomes
+//# the request-target path it is addressed by (§6.2.2.1: "/" + a CSE-relative ID, "/~" + an SP-relative
+//# one, "/_" + an absolute one without its first '/').
+std::optional<std::string> content_location(const onem2m::Response& response) {
+  if (!response.pc) return std::nullopt;
+  const json::Value* uri = response.pc->find("m2m:uri");
+  if (const json::Value* rce = response.pc->find("m2m:rce"); uri == nullptr && rce != nullptr) uri = rce->find("uri");
+  const std::string* text = uri == nullptr ? nullptr : uri->string();
+  if (text == nullptr || text->empty()) return std::nullopt;
+  if (text->starts_with("//")) return "/_" + to_target(std::string_view(*text).substr(2));
+  if (text->starts_with('/')) return "/~" + to_target(std::string_view(*text).substr(1));
+  return to_target(*text);
+}
 
 }  // namespace
 
@@ -162,7 +341,13 @@ Result<onem2m::Request> to_request_primitive(const Request& request) {
   } else {
     return Error::usage("the method " + method + " maps to no oneM2M operation");
   }
-  M2MSEC_ASSIGN_OR_RETURN(primitive.to, target_to_to(request.target));
+  const std::string_view target = request.target;
+  const auto question = target.find('?');
+  M2MSEC_ASSIGN_OR_RETURN(primitive.to, path_to_to(target.substr(0, question)));
+  if (question != std::string_view::npos) M2MSEC_TRY(read_query(target.substr(question + 1), primitive));
+  if (const auto authorization = request.header(kAuthorization)) {
+    M2MSEC_ASSIGN_OR_RETURN(primitive.tkns, read_tokens(*authorization));
+  }
   M2MSEC_ASSIGN_OR_RETURN(primitive.fr, required_header(request, kOrigin));
   M2MSEC_ASSIGN_OR_RETURN(primitive.rqi, required_header(request, kRequestId));
   if (const auto rvi = request.header(kReleaseVersion)) {
@@ -225,6 +410,9 @@ Handler primitive_handler(PrimitiveHandler handler) {
       response.rqi = primitive->rqi;
     }
     Response out = from_response_primitive(response);
+    if (primitive && primitive->op == onem2m::Operation::kCreate && response.rsc == Rsc::kCreated) {
+      if (auto location = content_location(response)) out.headers.push_back({std::string(kContentLocation), *location});
+    }
     //= TS-0009 V3.9.1 §6.4.22
     //# The release version indicator is mapped back, when the request carried one.
     if (const auto rvi = request.header(kReleaseVersion); rvi && !rvi->empty()) {
@@ -244,6 +432,7 @@ Request to_http_request(const onem2m::Request& request) {
     case onem2m::Operation::kDelete: out.method = "DELETE"; break;
   }
   out.target = to_target(request.to);
+  if (const std::string query = query_of(request); !query.empty()) out.target += "?" + query;
   if (!request.fr.empty()) out.headers.push_back({std::string(kOrigin), request.fr});
   out.headers.push_back({std::string(kRequestId), request.rqi});
   if (!request.rvi.empty()) out.headers.push_back({std::string(kReleaseVersion), request.rvi});
@@ -253,6 +442,11 @@ Request to_http_request(const onem2m::Request& request) {
     if (request.ty) type += ";ty=" + std::to_string(*request.ty);
     out.headers.push_back({std::string(kContentType), std::move(type)});
   }
+  if (!request.tkns.empty()) {
+    std::string tokens;
+    for (const std::string& token : request.tkns) tokens += (tokens.empty() ? "" : "+") + token;
+    out.headers.push_back({std::string(kAuthorization), std::move(tokens)});
+  }
   if (request.pc) out.body = json::serialize(*request.pc);
   return out;
 }
@@ -260,7 +454,7 @@ Request to_http_request(const onem2m::Request& request) {
 Result<onem2m::Response> from_http_response(const Response& response, std::string_view expected_rqi) {
   const std::optional<std::string_view> code = response.header(kStatusCode);
   if (!code) return protocol("no X-M2M-RSC header (HTTP status " + std::to_string(response.status) + ")");
-  const auto number = positive_decimal(*code, std::numeric_limits<std::uint16_t>::max());
+  const auto number = decimal_in(*code, 1, std::numeric_limits<std::uint16_t>::max());
   const std::optional<Rsc> rsc = number ? onem2m::rsc_from_int(static_cast<std::int64_t>(*number)) : std::nullopt;
   if (!rsc) return protocol("unknown X-M2M-RSC '" + std::string(*code) + "'");
   if (response.header(kRequestId) != expected_rqi) return protocol("the X-M2M-RI does not answer this request");
@@ -278,6 +472,9 @@ Result<onem2m::Response> send_primitive(ClientConnection& connection, const onem
   if (request.rqi.empty()) return Error::usage("a request needs a request identifier");
   if (request.ty.has_value() != (request.op == onem2m::Operation::kCreate)) {
     return Error::usage("ty goes with CREATE, and only with CREATE");
+  }
+  if (!std::all_of(request.tkns.begin(), request.tkns.end(), is_compact_jose)) {
+    return Error::usage("a token must be a JWS/JWE compact serialization");
   }
   M2MSEC_ASSIGN_OR_RETURN(const Response response, connection.send(to_http_request(request)));
   return from_http_response(response, request.rqi);

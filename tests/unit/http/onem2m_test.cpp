@@ -130,8 +130,41 @@ TEST(HttpOnem2m, RefusesWhatItCannotTranslate) {
       {"empty X-M2M-Origin", http_request("GET", "/mef", {{"X-M2M-Origin", ""}})},
       {"no X-M2M-RI", http_request("GET", "/mef", {{"X-M2M-RI", "<drop>"}})},
       {"empty X-M2M-RVI", http_request("GET", "/mef", {{"X-M2M-RVI", ""}})},
-      {"a query", http_request("GET", "/mef?rcn=1", {})},
+      // TS-0009 6.2.2.2: fields of Table 6.2.2.2-1 we do not map, attribute conditions, malformed fields.
+      {"query rt", http_request("GET", "/mef?rt=1", {})},
+      {"query drt", http_request("GET", "/mef?fu=1&drt=2", {})},
+      {"query ltids", http_request("GET", "/mef?ltids=lt1", {})},
+      {"query tqi", http_request("GET", "/mef?tqi=true", {})},
+      {"query attribute", http_request("GET", "/mef?ty=3&cr=Sam&fu=1", {})},
+      {"query atrl", http_request("GET", "/mef?atrl=ri+lbl", {})},
+      {"query name case", http_request("GET", "/mef?RCN=1", {})},
       {"an empty query", http_request("GET", "/mef?", {})},
+      {"an empty field", http_request("GET", "/mef?rcn=1&&fu=1", {})},
+      {"a field without value", http_request("GET", "/mef?rcn", {})},
+      {"a field with an empty value", http_request("GET", "/mef?rcn=", {})},
+      {"a field without name", http_request("GET", "/mef?=1", {})},
+      {"0..1 field twice", http_request("GET", "/mef?rcn=1&rcn=1", {})},
+      {"0..1 field with a list", http_request("GET", "/mef?fu=1+2", {})},
+      {"rcn too big", http_request("GET", "/mef?rcn=256", {})},
+      {"rcn negative", http_request("GET", "/mef?rcn=-1", {})},
+      {"rcn leading zero", http_request("GET", "/mef?rcn=01", {})},
+      {"fu zero", http_request("GET", "/mef?fu=0", {})},
+      {"ty zero", http_request("GET", "/mef?ty=3+0", {})},
+      {"ty empty list element", http_request("GET", "/mef?ty=2++3", {})},
+      {"ty not a number", http_request("GET", "/mef?ty=cnt", {})},
+      {"lim too big", http_request("GET", "/mef?lim=4294967296", {})},
+      {"lvl not an integer", http_request("GET", "/mef?lvl=1.5", {})},
+      {"lbl bad percent-encoding", http_request("GET", "/mef?lbl=a%zz", {})},
+      {"lbl %00", http_request("GET", "/mef?lbl=a%00", {})},
+      {"lbl a character to encode", http_request("GET", "/mef?lbl=a\"b", {})},
+      {"rids empty element", http_request("GET", "/mef?rids=r1@x.example.com+", {})},
+      {"a query and a fragment", http_request("GET", "/mef?fu=1#rr", {})},
+      // TS-0009 6.4.19: '+'-joined compact serializations, nothing else.
+      {"empty Authorization", http_request("GET", "/mef", {{"Authorization", ""}})},
+      {"Authorization with a scheme", http_request("GET", "/mef", {{"Authorization", "Bearer a.b.c"}})},
+      {"Authorization empty token", http_request("GET", "/mef", {{"Authorization", "a.b.c++d.e.f"}})},
+      {"Authorization padding", http_request("GET", "/mef", {{"Authorization", "a.b.c="}})},
+      {"Authorization comma", http_request("GET", "/mef", {{"Authorization", "a.b.c,d.e.f"}})},
       {"%00", http_request("GET", "/mef/a%00b", {})},
       {"%2F", http_request("GET", "/mef/a%2fb", {})},
       {"bad percent-encoding", http_request("GET", "/mef/a%4", {})},
@@ -174,6 +207,53 @@ TEST(HttpOnem2m, RefusesWhatItCannotTranslate) {
     EXPECT_EQ(primitive.error().category(), Category::kUsage) << primitive.error().to_string();
     EXPECT_EQ(primitive.error().rsc(), Rsc::kBadRequest);
   }
+}
+
+//= TS-0009 V3.9.1 §6.2.2.2 (Table 6.2.2.2-1), §6.4.19
+//= type=test
+TEST(HttpOnem2m, QueryFieldsAndAuthorizationBecomePrimitiveParameters) {
+  // TS-0009 6.2.2.2 EXAMPLE 2 without its attribute condition: discovery of containers.
+  auto discovery = to_request_primitive(http_request("GET", "/cse-in?ty=3&fu=1", {}));
+  ASSERT_TRUE(discovery) << discovery.error().to_string();
+  EXPECT_EQ(discovery->to, "cse-in");
+  ASSERT_TRUE(discovery->fc);
+  EXPECT_EQ(discovery->fc->fu, 1u);
+  EXPECT_EQ(discovery->fc->ty, (std::vector<std::uint32_t>{3}));
+  EXPECT_TRUE(discovery->fc->lbl.empty());
+  EXPECT_FALSE(discovery->fc->lim);
+  EXPECT_FALSE(discovery->fc->lvl);
+  EXPECT_FALSE(discovery->rcn);
+
+  // "ty=2+3+4" is the list 2 3 4 (6.2.2.2); a 0..n field may also repeat. Values are percent-decoded.
+  auto all = to_request_primitive(http_request(
+      "GET", "/cse-in/ae1?rcn=0&ty=2+3+4&ty=23&lbl=a%20b+c%2Bd&lbl=e&lim=0&lvl=1&rids=r1@aa.example.com"
+             "&tids=tk1@das.example.com+tk2@das.example.com&rids=r2@aa.example.com",
+      {{"Authorization", "eyJ0eXAiOiJK.eyJpc3MiOiJqb2UiLA0KIC.dBjftJeZ4CVP+ "
+                         "eyJ0eXAiOiJK.eyJpc3MiOiJqb2UiLA0KIC.dBjftJeZ4CVP.5eym8TW_c8SuK.SdiwkIr3a.XFBoMYUZo"}}));
+  ASSERT_TRUE(all) << all.error().to_string();
+  EXPECT_EQ(all->to, "cse-in/ae1");
+  EXPECT_EQ(all->rcn, 0u);
+  ASSERT_TRUE(all->fc);
+  EXPECT_EQ(all->fc->fu, 2u);  // no fu: conditional retrieval (TS-0004 6.3.5.8)
+  EXPECT_EQ(all->fc->ty, (std::vector<std::uint32_t>{2, 3, 4, 23}));
+  EXPECT_EQ(all->fc->lbl, (std::vector<std::string>{"a b", "c+d", "e"}));
+  EXPECT_EQ(all->fc->lim, 0u);
+  EXPECT_EQ(all->fc->lvl, 1u);
+  EXPECT_EQ(all->rids, (std::vector<std::string>{"r1@aa.example.com", "r2@aa.example.com"}));
+  EXPECT_EQ(all->tids, (std::vector<std::string>{"tk1@das.example.com", "tk2@das.example.com"}));
+  // The two tokens of the example in 6.4.19.
+  EXPECT_EQ(all->tkns, (std::vector<std::string>{
+                           "eyJ0eXAiOiJK.eyJpc3MiOiJqb2UiLA0KIC.dBjftJeZ4CVP",
+                           "eyJ0eXAiOiJK.eyJpc3MiOiJqb2UiLA0KIC.dBjftJeZ4CVP.5eym8TW_c8SuK.SdiwkIr3a.XFBoMYUZo"}));
+
+  // rcn alone makes no filter criteria; the query goes with any method.
+  auto create = to_request_primitive(http_request("POST", "/cse-in?rcn=3", {{"Content-Type", "application/json;ty=3"}},
+                                                  R"({"m2m:cnt":{}})"));
+  ASSERT_TRUE(create) << create.error().to_string();
+  EXPECT_EQ(create->op, Operation::kCreate);
+  EXPECT_EQ(create->rcn, 3u);
+  EXPECT_FALSE(create->fc);
+  EXPECT_TRUE(create->tkns.empty());
 }
 
 // ---- server side: response primitive -> HTTP response -------------------------------------------------
@@ -233,10 +313,37 @@ TEST(HttpOnem2m, PrimitiveHandlerRefusesThrowsAndEchoes) {
   EXPECT_FALSE(anonymous.header("X-M2M-RVI"));
 
   const Response thrown = handler(http_request("GET", "/boom", {}), connection);
+  EXPECT_FALSE(thrown.header("Content-Location"));
   EXPECT_EQ(thrown.status, 500u);
   EXPECT_EQ(header_of(thrown, "X-M2M-RSC"), "5000");
   EXPECT_EQ(header_of(thrown, "X-M2M-RI"), "req-1");
   EXPECT_EQ(thrown.body.find("internal detail"), std::string::npos);
+}
+
+//= TS-0009 V3.9.1 §6.4.4
+//= type=test
+TEST(HttpOnem2m, CreatedResourceUriGoesInContentLocation) {
+  json::Value content;
+  const Handler handler = primitive_handler([&](const onem2m::Request& request, const Connection&) {
+    return onem2m::Response{request.op == Operation::kCreate ? Rsc::kCreated : Rsc::kUpdated, request.rqi, content};
+  });
+  const Connection connection{nullptr, "127.0.0.1:1"};
+  const Request create = http_request("POST", "/cse-in", {{"Content-Type", "application/json;ty=3"}}, R"({"m2m:cnt":{}})");
+  const auto location = [&](std::string_view pc, const Request& request) {
+    content = json_of(pc);
+    return header_of(handler(request, connection), "Content-Location");
+  };
+  // The three forms of a resource ID become the paths of Table 6.2.2.1-1.
+  EXPECT_EQ(location(R"({"m2m:uri":"cse-in/cnt 1"})", create), "/cse-in/cnt%201");
+  EXPECT_EQ(location(R"({"m2m:rce":{"m2m:cnt":{"ri":"cnt1"},"uri":"/CSE178/cin00856"}})", create),
+            "/~/CSE178/cin00856");
+  EXPECT_EQ(location(R"({"m2m:uri":"//mym2msp.org/CSE178/cin00856"})", create), "/_/mym2msp.org/CSE178/cin00856");
+  // No URI in the content (resultContent 1), or not a CREATE: none.
+  EXPECT_EQ(location(R"({"m2m:cnt":{"ri":"cnt1","rn":"cnt1"}})", create), std::nullopt);
+  EXPECT_EQ(location(R"({"m2m:uri":7})", create), std::nullopt);
+  EXPECT_EQ(location(R"({"m2m:uri":"cse-in/cnt1"})",
+                     http_request("PUT", "/cse-in/cnt1", {{"Content-Type", "application/json"}}, R"({"m2m:cnt":{}})")),
+            std::nullopt);
 }
 
 // ---- client side ---------------------------------------------------------------------------------------
@@ -273,6 +380,45 @@ TEST(HttpOnem2m, RequestPrimitiveBecomesAnHttpRequestAndBack) {
   EXPECT_EQ(to_http_request(cases[1]).target, "/mef/cr%201/~x%25y");
   EXPECT_FALSE(to_http_request(cases[1]).header("Content-Type"));
   EXPECT_EQ(to_http_request(cases[2]).header("Content-Type"), "application/json");
+}
+
+//= TS-0009 V3.9.1 §6.2.2.2 (Table 6.2.2.2-1), §6.4.19
+//= type=test
+TEST(HttpOnem2m, AccessAndFilterParametersGoInTheQueryAndAuthorization) {
+  onem2m::Request primitive{Operation::kRetrieve, "cse-in", "CAE1", "r1", std::nullopt, std::nullopt, "3"};
+  primitive.rcn = 1;
+  primitive.fc = onem2m::FilterCriteria{1, {2, 3, 4}, {"a b", "c+d"}, 5, 2};
+  primitive.rids = {"r1@aa.example.com", "r2@aa.example.com"};
+  primitive.tids = {"tk1@das.example.com"};
+  primitive.tkns = {"h1.p1.s1", "h2.k2.i2.c2.t2"};
+  Request request = to_http_request(primitive);
+  // Written by hand from the table: field=value pairs joined by '&', lists joined by '+', values
+  // percent-encoded (RFC 3986: ' ' is %20, a '+' inside a value %2B, '@' %40).
+  EXPECT_EQ(request.target,
+            "/cse-in?rcn=1&lbl=a%20b+c%2Bd&ty=2+3+4&lim=5&fu=1&lvl=2&rids=r1%40aa.example.com+r2%40aa.example.com"
+            "&tids=tk1%40das.example.com");
+  EXPECT_EQ(request.header("Authorization"), "h1.p1.s1+h2.k2.i2.c2.t2");
+  request.headers.push_back({"Host", "cse.example.com"});
+  auto back = to_request_primitive(request);
+  ASSERT_TRUE(back) << back.error().to_string();
+  EXPECT_EQ(back->rcn, primitive.rcn);
+  ASSERT_TRUE(back->fc);
+  EXPECT_EQ(back->fc->fu, 1u);
+  EXPECT_EQ(back->fc->ty, primitive.fc->ty);
+  EXPECT_EQ(back->fc->lbl, primitive.fc->lbl);
+  EXPECT_EQ(back->fc->lim, primitive.fc->lim);
+  EXPECT_EQ(back->fc->lvl, primitive.fc->lvl);
+  EXPECT_EQ(back->rids, primitive.rids);
+  EXPECT_EQ(back->tids, primitive.tids);
+  EXPECT_EQ(back->tkns, primitive.tkns);
+
+  // Filter criteria with nothing but the default usage still say so; nothing to say: no query at all.
+  primitive = onem2m::Request{Operation::kRetrieve, "cse-in", "CAE1", "r2", std::nullopt, std::nullopt, "3"};
+  primitive.fc = onem2m::FilterCriteria{};
+  EXPECT_EQ(to_http_request(primitive).target, "/cse-in?fu=2");
+  primitive.fc.reset();
+  EXPECT_EQ(to_http_request(primitive).target, "/cse-in");
+  EXPECT_FALSE(to_http_request(primitive).header("Authorization"));
 }
 
 TEST(HttpOnem2m, HttpResponseBecomesAResponsePrimitive) {
@@ -417,6 +563,8 @@ TEST(HttpOnem2m, KeepAliveClientOverTlsPskUsesOneConnection) {
       {Operation::kRetrieve, "", "C", "r", std::nullopt, std::nullopt, "3"},
       {Operation::kRetrieve, "/CSE1/mef", "C", "r", std::nullopt, std::nullopt, "3"},
       {Operation::kRetrieve, "mef", "C", "", std::nullopt, std::nullopt, "3"},
+      {Operation::kRetrieve, "mef", "C", "r", std::nullopt, std::nullopt, "3", {}, {}, {"a.b.c\r\nX: y"}},
+      {Operation::kRetrieve, "mef", "C", "r", std::nullopt, std::nullopt, "3", {}, {}, {"a.b.c+d.e.f"}},
   };
   for (const onem2m::Request& request : bad) {
     auto response = send_primitive(c, request);
@@ -481,13 +629,19 @@ TEST(HttpOnem2m, CurlSpeaksOneM2mHttpToOurServer) {
   EXPECT_NE(created.find("X-M2M-RVI: 3\r\n"), std::string::npos) << created;
   EXPECT_EQ(read_file(dir.file("create.body")), R"({"m2m:mefcr":{"fqdn":"mef.example.com"}})");
 
-  ASSERT_EQ(curl("-H 'X-M2M-RI: curl-2' '" + url + "/mef?rcn=1'", "query"), 0) << read_file(dir.file("log"));
+  // A query field the binding maps (TS-0009 Table 6.2.2.2-1) reaches the service; one it does not, never.
+  ASSERT_EQ(curl("-H 'X-M2M-Origin: Cenrolee' -H 'X-M2M-RI: curl-3' '" + url + "/mef?fu=1&ty=3'", "discovery"), 0)
+      << read_file(dir.file("log"));
+  EXPECT_NE(read_file(dir.file("discovery")).find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_EQ(service.count(), 2u);
+  ASSERT_EQ(curl("-H 'X-M2M-Origin: Cenrolee' -H 'X-M2M-RI: curl-2' '" + url + "/mef?rt=1'", "query"), 0)
+      << read_file(dir.file("log"));
   const std::string query = read_file(dir.file("query"));
   EXPECT_NE(query.find("HTTP/1.1 400"), std::string::npos) << query;
   EXPECT_NE(query.find("X-M2M-RSC: 4000\r\n"), std::string::npos) << query;
   EXPECT_NE(query.find("X-M2M-RI: curl-2\r\n"), std::string::npos) << query;
   EXPECT_EQ(query.find("X-M2M-RVI"), std::string::npos) << query;
-  EXPECT_EQ(service.count(), 1u);
+  EXPECT_EQ(service.count(), 2u);
 }
 
 }  // namespace

@@ -54,6 +54,42 @@ TEST(Primitive, RequestRoundTripsThroughJson) {
   EXPECT_EQ(serialize(*retrieve), R"({"op":2,"to":"mef/cr1","rqi":"r","rvi":"3"})");
 }
 
+TEST(Primitive, AccessAndFilterParametersRoundTripThroughJson) {
+  // The short names of TS-0004 Table 8.2.2-1 (rcn, fc, tkns, tids, rids) and of m2m:filterCriteria.
+  const std::string text =
+      R"({"op":2,"to":"cse-in","fr":"CAE1","rqi":"r","rvi":"3","rcn":8,)"
+      R"("fc":{"fu":1,"ty":[3,4],"lbl":["a b","c"],"lim":0,"lvl":2},)"
+      R"("tkns":["h.p.s","a.b.c.d.e"],"tids":["tk1@das.example.com"],"rids":["r1@aa.example.com","r2@aa.example.com"]})";
+  auto request = parse_request(text);
+  ASSERT_TRUE(request) << request.error().to_string();
+  EXPECT_EQ(request->rcn, 8u);
+  ASSERT_TRUE(request->fc);
+  EXPECT_EQ(request->fc->fu, 1u);
+  EXPECT_EQ(request->fc->ty, (std::vector<std::uint32_t>{3, 4}));
+  EXPECT_EQ(request->fc->lbl, (std::vector<std::string>{"a b", "c"}));
+  EXPECT_EQ(request->fc->lim, 0u);
+  EXPECT_EQ(request->fc->lvl, 2u);
+  EXPECT_EQ(request->tkns, (std::vector<std::string>{"h.p.s", "a.b.c.d.e"}));
+  EXPECT_EQ(request->tids, (std::vector<std::string>{"tk1@das.example.com"}));
+  EXPECT_EQ(request->rids, (std::vector<std::string>{"r1@aa.example.com", "r2@aa.example.com"}));
+  EXPECT_EQ(serialize(*request), text);
+
+  // An fc without fu is conditional retrieval (fu 2), and says so when written out.
+  auto conditional = parse_request(R"({"op":2,"to":"cse-in","rqi":"r","fc":{"lbl":["x"]}})");
+  ASSERT_TRUE(conditional) << conditional.error().to_string();
+  ASSERT_TRUE(conditional->fc);
+  EXPECT_EQ(conditional->fc->fu, 2u);
+  EXPECT_TRUE(conditional->fc->ty.empty());
+  EXPECT_FALSE(conditional->fc->lim);
+  EXPECT_EQ(serialize(*conditional), R"({"op":2,"to":"cse-in","rqi":"r","rvi":"3","fc":{"fu":2,"lbl":["x"]}})");
+  // None of them: none written.
+  auto plain = parse_request(R"({"op":2,"to":"cse-in","rqi":"r"})");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->rcn);
+  EXPECT_FALSE(plain->fc);
+  EXPECT_TRUE(plain->tkns.empty() && plain->tids.empty() && plain->rids.empty());
+}
+
 TEST(Primitive, ResponseRoundTripsThroughJson) {
   Response created{Rsc::kCreated, "req-1", object(R"({"m2m:mefcr":{"ri":"cr1"}})")};
   const std::string text = serialize(created);
@@ -102,6 +138,36 @@ TEST(Primitive, RequestParsingRefusesEverythingElse) {
       R"({"op":1,"to":"mef","rqi":"r","ty":4294967296,"pc":{}})",
       R"({"op":1,"to":"mef","rqi":"r","ty":-3,"pc":{}})",
       R"({"op":2,"to":"mef","rqi":"r","to":"maf"})",              // duplicate member (I-JSON)
+      R"({"op":2,"to":"mef","rqi":"r","rcn":-1})",                // rcn outside 0-255 or not an integer
+      R"({"op":2,"to":"mef","rqi":"r","rcn":256})",
+      R"({"op":2,"to":"mef","rqi":"r","rcn":"1"})",
+      R"({"op":2,"to":"mef","rqi":"r","rcn":1.0})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":[]})",                 // fc not an object
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"cr":"Sam"}})",       // a condition we do not evaluate
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"fu":0}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"fu":256}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"fu":"1"}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"ty":3}})",           // lists are arrays
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"ty":[]}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"ty":[0]}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"ty":["3"]}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"ty":[4294967296]}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"lbl":"a"}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"lbl":[""]}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"lbl":[1]}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"lim":-1}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"lim":4294967296}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"lvl":1.5}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"lvl":null}})",
+      R"({"op":2,"to":"mef","rqi":"r","fc":{"fu":1,"fu":2}})",
+      R"({"op":2,"to":"mef","rqi":"r","tkns":"a.b.c"})",
+      R"({"op":2,"to":"mef","rqi":"r","tkns":[]})",
+      R"({"op":2,"to":"mef","rqi":"r","tkns":[""]})",
+      R"({"op":2,"to":"mef","rqi":"r","tids":[7]})",
+      R"({"op":2,"to":"mef","rqi":"r","tids":{}})",
+      R"({"op":2,"to":"mef","rqi":"r","rids":[null]})",
+      R"({"op":2,"to":"mef","rqi":"r","rids":["a",""]})",
+      R"({"op":2,"to":"mef","rqi":"r","ltids":["x"]})",           // not a parameter we take
   };
   for (const char* text : cases) {
     SCOPED_TRACE(text);
@@ -167,6 +233,13 @@ TEST(Primitive, HttpStatusFollowsTs0009Table) {
   EXPECT_EQ(http_status(Rsc::kEsprimDecryptionError), 500u);
   EXPECT_EQ(http_status(Rsc::kNotImplemented), 501u);
   EXPECT_EQ(http_status(Rsc::kRequestTimeout), 504u);
+  // The codes the hosting CSE added (TS-0009 V3.9.1 Table 6.3.2-1 rows).
+  EXPECT_EQ(http_status(Rsc::kInvalidChildResourceType), 403u);
+  EXPECT_EQ(http_status(Rsc::kGroupMemberTypeInconsistent), 400u);
+  EXPECT_EQ(http_status(Rsc::kOriginatorHasAlreadyRegistered), 403u);
+  EXPECT_EQ(http_status(Rsc::kAppRuleValidationFailed), 403u);
+  EXPECT_EQ(http_status(Rsc::kSubscriptionVerificationInitiationFailed), 500u);
+  EXPECT_EQ(http_status(Rsc::kNotAcceptable), 406u);
 }
 
 TEST(Primitive, EveryEnumeratorOfRscHasAStatusAndANumber) {
@@ -178,7 +251,7 @@ TEST(Primitive, EveryEnumeratorOfRscHasAStatusAndANumber) {
     if (!rsc) continue;
     EXPECT_EQ(static_cast<std::int64_t>(*rsc), value);
     // Only statuses the table uses (4008 becomes 504, 5105 and 5205 become 403: the class does not carry over).
-    const std::vector<unsigned> table = {200, 201, 400, 403, 404, 405, 409, 500, 501, 504};
+    const std::vector<unsigned> table = {200, 201, 400, 403, 404, 405, 406, 409, 500, 501, 504};
     EXPECT_NE(std::find(table.begin(), table.end(), http_status(*rsc)), table.end()) << value;
   }
   EXPECT_FALSE(rsc_from_int(1000));

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "m2msec/core/error.h"
 #include "m2msec/core/result.h"
@@ -19,7 +20,16 @@ enum class Operation : std::uint8_t { kCreate = 1, kRetrieve = 2, kUpdate = 3, k
 std::string_view operation_name(Operation op);  // "CREATE", ...
 std::optional<Operation> operation_from_int(std::int64_t value);
 
-// A request primitive: the parameters the MEF and MAF use (op, to, fr, rqi, ty, pc, rvi).
+// Filter criteria (TS-0004 V3.32.0 6.3.5.8 m2m:filterCriteria), the members this implementation evaluates.
+struct FilterCriteria {
+  std::uint8_t fu = 2;               // filterUsage: 1 discovery, 2 conditional retrieval (default)
+  std::vector<std::uint32_t> ty{};   // resourceType: any of them
+  std::vector<std::string> lbl{};    // labels: any of them
+  std::optional<std::uint32_t> lim{};  // limit: at most this many results
+  std::optional<std::uint32_t> lvl{};  // level: at most this many levels below the target
+};
+
+// A request primitive (TS-0004 6.4.1): the parameters this implementation uses.
 struct Request {
   Operation op = Operation::kRetrieve;
   std::string to;   // the target: a CSE-relative path ("mef/ri"), never starting with '/'
@@ -28,6 +38,13 @@ struct Request {
   std::optional<std::uint32_t> ty;  // CREATE only: the type of the resource to create
   std::optional<json::Value> pc;    // the content: {"<root short name>": {...}}
   std::string rvi = "3";            // releaseVersionIndicator
+  std::optional<std::uint8_t> rcn{};  // resultContent (TS-0004 6.3.4.2.8)
+  std::optional<FilterCriteria> fc{};  // filterCriteria
+  // Dynamic authorization and roles (TS-0004 6.4.1, TS-0003 7.3, 7.4): tokens (m2m:dynAuthJWT), token IDs,
+  // role IDs.
+  std::vector<std::string> tkns{};
+  std::vector<std::string> tids{};
+  std::vector<std::string> rids{};
 };
 
 // A response primitive (rsc, rqi, pc; to/fr are not needed by the bindings we have).
