@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
   else if (args[0] == "enrol") result = m2msec::cli::run_enrol(rest);
   else if (args[0] == "maf") result = m2msec::cli::run_maf(rest);
   else if (args[0] == "admin") result = m2msec::cli::run_admin(rest);
+  else if (args[0] == "acp") result = m2msec::cli::run_acp(rest);
   if (!result) {
     std::cerr << "m2msec: " << result.error().detail() << '\n';
     return result.error().category() == m2msec::Category::kUsage ? 2 : 1;
