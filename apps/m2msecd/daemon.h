@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <sstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,9 +42,20 @@ struct Running {
 
 // An HTTPS server on `listen` (a numeric address and port) with a TLS context made from `config`.
 Result<std::unique_ptr<http::Server>> serve(std::string_view listen, tls::Config config, http::Handler handler);
+// The server side of a certificate listener (--cert-listen): ts0003-tls12-cert with --cert/--key, client
+// certificates checked against --client-ca (and --client-crl) and bound per --client-flavour (else
+// `default_flavour`).
+Result<tls::Config> certificate_listener_config(const cli::Options& opts, std::string_view default_flavour);
+
+// Calls on_line(where, words) for every line of the file that holds more than a comment ('#' to the end of
+// the line) and white space; where is "<path>:<line number>" for messages.
+Result<void> for_each_line(const std::string& path,
+                           const std::function<Result<void>(const std::string&, std::istringstream&)>& on_line);
 
 // The MEF and/or MAF roles on one TLS-PSK listener (--listen), from the store of --data-dir / --database.
 Result<void> start_enrolment_roles(const cli::Options& opts, bool mef, bool maf, Running& running);
+// The secure hosting CSE (cse.cpp): a TLS-PSK listener (--listen, --psk-file), optionally a certificate listener.
+Result<void> start_cse_role(const cli::Options& opts, Running& running);
 // /health and /metrics over plain HTTP on --ops-listen (default: the --listen host, any free port).
 Result<void> start_ops(const cli::Options& opts, Running& running);
 

@@ -12,8 +12,6 @@
 #include "m2msec/http/onem2m.h"
 #include "m2msec/maf/service.h"
 #include "m2msec/mef/service.h"
-#include "m2msec/pki/identity.h"
-#include "m2msec/pki/validate.h"
 #include "m2msec/tls/net.h"
 #include "m2msec/tls/profile.h"
 #include "store.h"
@@ -166,19 +164,7 @@ Result<void> start_enrolment_roles(const cli::Options& opts, bool mef_role, bool
     //= TS-0003 V3.18.0 §8.3.5.2.2, §8.8.2.2, Table 10.1.3-1
     //# The certificate-based MEF/MAF Handshake: the function's FQDN certificate, the client's certificate
     //# checked against the configured anchors (--client-ca) and bound per its flavour (--client-flavour).
-    M2MSEC_ASSIGN_OR_RETURN(const std::string_view cert, opts.required("cert"));
-    M2MSEC_ASSIGN_OR_RETURN(const std::string_view key, opts.required("key"));
-    M2MSEC_ASSIGN_OR_RETURN(const std::string_view client_ca, opts.required("client-ca"));
-    const auto flavour = pki::flavour_named(opts.get("client-flavour").value_or("cse-id"));
-    if (!flavour) return Error::usage("--client-flavour must be device, node-id, cse-id, ae-id or fqdn");
-    tls::Config cert_config;
-    cert_config.role = tls::Role::kServer;
-    cert_config.profile = tls::find_profile("ts0003-tls12-cert");
-    M2MSEC_ASSIGN_OR_RETURN(cert_config.certificate,
-                            tls::CertificateCredential::load(std::string(cert), std::string(key)));
-    M2MSEC_ASSIGN_OR_RETURN(pki::TrustStore trust, pki::TrustStore::load(std::string(client_ca),
-                                                                         std::string(opts.get("client-crl").value_or(""))));
-    cert_config.peer_policy = tls::PeerCertificatePolicy{std::move(trust), *flavour, std::nullopt};
+    M2MSEC_ASSIGN_OR_RETURN(tls::Config cert_config, certificate_listener_config(opts, "cse-id"));
     cert_config.clock = clock;
     M2MSEC_TRY(listen_on(*cert_listen, std::move(cert_config), "certificate"));
   }

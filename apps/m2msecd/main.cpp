@@ -9,6 +9,11 @@
 //        certificate endpoint (--listen; server FQDN certificate, client certificates optional) and, with
 //        --psk-listen, on a PSK endpoint for PPSK RSPF enrolees (KpmID/Kpm from --enrolees); with
 //        --require-pop-linking every CSR must carry the association's channel binding (RFC 7030 3.5).
+//   cse  the secure hosting CSE (TS-0003 V3.18.0 clause 7 access control over TS-0001/TS-0004 resources) over
+//        the oneM2M HTTP binding on a TLS-PSK listener (--listen; AEs' KpsaID/Kpsa from --psk-file) and
+//        optionally a certificate listener (--cert-listen), its resources in the store; --cse-id, --sp-id,
+//        --cse-name, --admin-originator, --admin-credential, --app-rules, --token-issuers, --release;
+//        --upper-tester adds the TS-0019 endpoint POST /__ut__.
 // Options come from --config FILE (lines "name = value", or a bare "name" for a switch; '#' starts a
 // comment) and the command line, which wins. At start one line per endpoint: `listening role=R url=U`.
 // SIGINT/SIGTERM stop it gracefully. A role this build cannot serve stops start-up (fail closed).
@@ -29,25 +34,7 @@
 #include "m2msec/tls/session.h"
 
 namespace m2msec::daemon {
-namespace {
 
-using cli::Options;
-
-const std::vector<std::string_view> kOptions{
-    "config", "roles", "listen", "psk-listen", "ca-cert", "ca-key", "validity-days", "cert", "key", "client-ca",
-    "client-crl", "client-flavour", "enrolees", "ocsp-staple",
-    // mef, maf
-    "data-dir", "database", "kek-file", "ops-listen", "mef-fqdn", "maf-fqdn", "enrolment-lifetime",
-    "enrolment-target", "retry-duration", "max-lifetime", "mef-url", "mef-sni", "mef-kpm-id", "mef-kpm", "cert-listen"};
-const std::vector<std::string_view> kFlags{"require-pop-linking", "dev-credentials"};
-
-// The embedded default: everything on loopback, state in ./var, a development enrolee.
-const std::vector<std::string_view> kEmbeddedDefault{"--data-dir", "var", "--listen", "127.0.0.1:8443",
-                                                     "--ops-listen", "127.0.0.1:9464", "--roles", "mef,maf",
-                                                     "--dev-credentials"};
-
-// Calls on_line(where, words) for every line of the file that holds more than a comment ('#' to the end of
-// the line) and white space; where is "<path>:<line number>" for messages.
 Result<void> for_each_line(const std::string& path,
                            const std::function<Result<void>(const std::string&, std::istringstream&)>& on_line) {
   std::ifstream in(path);
@@ -61,6 +48,26 @@ Result<void> for_each_line(const std::string& path,
   }
   return {};
 }
+
+namespace {
+
+using cli::Options;
+
+const std::vector<std::string_view> kOptions{
+    "config", "roles", "listen", "psk-listen", "ca-cert", "ca-key", "validity-days", "cert", "key", "client-ca",
+    "client-crl", "client-flavour", "enrolees", "ocsp-staple",
+    // mef, maf
+    "data-dir", "database", "kek-file", "ops-listen", "mef-fqdn", "maf-fqdn", "enrolment-lifetime",
+    "enrolment-target", "retry-duration", "max-lifetime", "mef-url", "mef-sni", "mef-kpm-id", "mef-kpm", "cert-listen",
+    // cse
+    "psk-file", "cse-id", "sp-id", "cse-name", "admin-originator", "admin-credential", "app-rules", "token-issuers",
+    "release"};
+const std::vector<std::string_view> kFlags{"require-pop-linking", "dev-credentials", "upper-tester"};
+
+// The embedded default: everything on loopback, state in ./var, a development enrolee.
+const std::vector<std::string_view> kEmbeddedDefault{"--data-dir", "var", "--listen", "127.0.0.1:8443",
+                                                     "--ops-listen", "127.0.0.1:9464", "--roles", "mef,maf",
+                                                     "--dev-credentials"};
 
 // The configuration file as arguments, without the options the command line gives itself.
 Result<std::vector<std::string>> file_arguments(const std::string& path, const Options& command_line) {
@@ -204,11 +211,13 @@ Result<void> start_est(const Options& opts, Running& running) {
   return {};
 }
 
-// --roles: a comma-separated set of mef, maf, est. est runs alone (it has its own listeners and options).
+// --roles: a comma-separated set of mef, maf, est, cse. est and cse run alone (each has its own listeners and
+// options).
 struct Roles {
   bool mef = false;
   bool maf = false;
   bool est = false;
+  bool cse = false;
 };
 
 Result<Roles> parse_roles(std::string_view text) {
@@ -218,11 +227,13 @@ Result<Roles> parse_roles(std::string_view text) {
     if (role == "mef") out.mef = true;
     else if (role == "maf") out.maf = true;
     else if (role == "est") out.est = true;
-    else return Error::unsupported("role '" + std::string(role) + "': this build serves mef, maf and est");
+    else if (role == "cse") out.cse = true;
+    else return Error::unsupported("role '" + std::string(role) + "': this build serves mef, maf, est and cse");
     text.remove_prefix(std::min(text.size(), role.size() + 1));
   }
-  if (!out.mef && !out.maf && !out.est) return Error::usage("--roles names no role");
-  if (out.est && (out.mef || out.maf)) return Error::usage("the est role runs in an m2msecd of its own");
+  const int count = int{out.mef || out.maf} + int{out.est} + int{out.cse};
+  if (count == 0) return Error::usage("--roles names no role");
+  if (count > 1) return Error::usage("the est and cse roles each run in an m2msecd of their own");
   return out;
 }
 
@@ -240,6 +251,9 @@ Result<void> run(const std::vector<std::string_view>& args) {
   Running running;
   if (roles.est) {
     M2MSEC_TRY(start_est(opts, running));
+  } else if (roles.cse) {
+    M2MSEC_TRY(start_cse_role(opts, running));
+    M2MSEC_TRY(start_ops(opts, running));
   } else {
     M2MSEC_TRY(start_enrolment_roles(opts, roles.mef, roles.maf, running));
     M2MSEC_TRY(start_ops(opts, running));

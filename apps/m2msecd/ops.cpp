@@ -5,7 +5,10 @@
 
 #include "daemon.h"
 #include "m2msec/core/text.h"
+#include "m2msec/pki/identity.h"
+#include "m2msec/pki/validate.h"
 #include "m2msec/tls/net.h"
+#include "m2msec/tls/profile.h"
 
 namespace m2msec::daemon {
 
@@ -59,6 +62,22 @@ Result<std::unique_ptr<http::Server>> serve(std::string_view listen, tls::Config
   options.tls = context;
   options.handler = std::move(handler);
   return http::Server::start(std::move(options));
+}
+
+Result<tls::Config> certificate_listener_config(const cli::Options& opts, std::string_view default_flavour) {
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view cert, opts.required("cert"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view key, opts.required("key"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view client_ca, opts.required("client-ca"));
+  const auto flavour = pki::flavour_named(opts.get("client-flavour").value_or(default_flavour));
+  if (!flavour) return Error::usage("--client-flavour must be device, node-id, cse-id, ae-id or fqdn");
+  tls::Config config;
+  config.role = tls::Role::kServer;
+  config.profile = tls::find_profile("ts0003-tls12-cert");
+  M2MSEC_ASSIGN_OR_RETURN(config.certificate, tls::CertificateCredential::load(std::string(cert), std::string(key)));
+  M2MSEC_ASSIGN_OR_RETURN(pki::TrustStore trust, pki::TrustStore::load(std::string(client_ca),
+                                                                       std::string(opts.get("client-crl").value_or(""))));
+  config.peer_policy = tls::PeerCertificatePolicy{std::move(trust), *flavour, std::nullopt};
+  return config;
 }
 
 Result<void> start_ops(const cli::Options& opts, Running& running) {

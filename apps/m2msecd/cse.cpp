@@ -1,0 +1,272 @@
+// The cse role: the secure hosting CSE (cse::Service) behind the oneM2M HTTP binding on a TLS-PSK listener
+// (TS-0003 V3.18.0 8.2.2.1, PSK-based SAEF, with the 10.2.2 TLS profile) and, with --cert-listen, a certificate
+// listener (8.2.2.2). Every request carries where it came from (the association's authenticated peer, the
+// source address) into the service, which decides everything else. Notifications leave over the same binding
+// (http:// or https:// targets). --upper-tester adds the TS-0019 Upper Tester endpoint POST /__ut__.
+#include <iostream>
+#include <sstream>
+
+#include "daemon.h"
+#include "files.h"
+#include "m2msec/core/clock.h"
+#include "m2msec/core/encoding.h"
+#include "m2msec/core/text.h"
+#include "m2msec/cse/service.h"
+#include "m2msec/http/client.h"
+#include "m2msec/http/onem2m.h"
+#include "m2msec/jose/jwk.h"
+#include "m2msec/json/json.h"
+#include "m2msec/pki/identity.h"
+#include "m2msec/pki/validate.h"
+#include "m2msec/tls/profile.h"
+#include "store.h"
+
+namespace m2msec::daemon {
+namespace {
+
+// A notification target gets this long for each wait (connect aside) before the CSE gives up on it.
+constexpr std::chrono::seconds kNotifyTimeout{5};
+constexpr std::size_t kNotifyResponseLimit = 64 * 1024;
+// Debian's bundle of the system's trust anchors: the https notification anchors without --client-ca.
+constexpr std::string_view kSystemAnchors = "/etc/ssl/certs/ca-certificates.crt";
+
+std::vector<std::string> comma_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const std::string_view item = text.substr(0, text.find(','));
+    if (!item.empty()) out.emplace_back(item);
+    text.remove_prefix(std::min(text.size(), item.size() + 1));
+  }
+  return out;
+}
+
+// --psk-file: "<psk identity> <key hex>" per line. The identity is a KpsaID (TS-0003 V3.18.0 10.5) and the
+// association is bound to it as it is, the credential the app rules and the admin credentials name.
+Result<std::shared_ptr<tls::InMemoryPskResolver>> load_psk_file(const std::string& path) {
+  auto resolver = std::make_shared<tls::InMemoryPskResolver>(tls::PskIdentityKind::kKpsaId);
+  M2MSEC_TRY(for_each_line(path, [&](const std::string& where, std::istringstream& words) -> Result<void> {
+    std::string identity, key_hex, extra;
+    if (!(words >> identity >> key_hex) || (words >> extra)) {
+      return Error::usage(where + ": expected '<psk identity> <key hex>'");
+    }
+    auto key = hex_decode_secret(key_hex);
+    if (!key) return Error::usage(where + ": the key is not hex");
+    if (auto added = resolver->add(identity, std::move(*key), identity); !added) {
+      return Error::usage(where + ": " + added.error().detail());
+    }
+    return {};
+  }));
+  return resolver;
+}
+
+// --app-rules: "<credential> <app-IDs,...> <AE-IDs,...> [<role IDs,...>]" per line (TS-0001
+// <serviceSubscribedAppRule>: applicableCredIDs, allowedApp-IDs, allowedAEs, allowedRole-IDs).
+Result<std::vector<cse::AppRule>> load_app_rules(const std::string& path) {
+  std::vector<cse::AppRule> rules;
+  M2MSEC_TRY(for_each_line(path, [&](const std::string& where, std::istringstream& words) -> Result<void> {
+    std::string credential, apps, aes, roles, extra;
+    if (!(words >> credential >> apps >> aes) || ((words >> roles) && (words >> extra))) {
+      return Error::usage(where + ": expected '<credential> <app-IDs> <AE-IDs> [<role IDs>]'");
+    }
+    rules.push_back(cse::AppRule{credential, comma_list(apps), comma_list(aes), comma_list(roles)});
+    return {};
+  }));
+  return rules;
+}
+
+// --token-issuers: {"issuers":[{"id":"<iss>","keys":{"keys":[<JWK>...]},"allow_unsecured":false}]}.
+Result<std::vector<authz::TrustedIssuer>> load_token_issuers(const std::string& path) {
+  M2MSEC_ASSIGN_OR_RETURN(const std::string text, cli::read_file(path));
+  const auto refuse = [&](std::string_view why) { return Error::usage(concat({path, ": ", why})); };
+  M2MSEC_ASSIGN_OR_RETURN(const json::Value document, json::parse(text));
+  const json::Object* root = document.object();
+  const json::Value* list = root == nullptr ? nullptr : root->find("issuers");
+  if (list == nullptr || list->array() == nullptr || root->size() != 1) {
+    return refuse("expected {\"issuers\":[...]} and nothing else");
+  }
+  std::vector<authz::TrustedIssuer> issuers;
+  for (const json::Value& entry : *list->array()) {
+    const json::Object* object = entry.object();
+    if (object == nullptr) return refuse("an issuer must be an object");
+    authz::TrustedIssuer issuer;
+    for (const auto& [name, value] : *object) {
+      if (name == "id" && value.string() != nullptr && !value.string()->empty()) {
+        issuer.id = *value.string();
+      } else if (name == "keys" && value.object() != nullptr) {
+        M2MSEC_ASSIGN_OR_RETURN(jose::JwkSet set, jose::JwkSet::parse(json::serialize(value)));
+        issuer.keys = std::move(set.keys);
+      } else if (name == "allow_unsecured" && value.boolean()) {
+        issuer.allow_unsecured = *value.boolean();
+      } else {
+        return refuse("an issuer has \"id\" (a non-empty string), \"keys\" (a JWK Set) and \"allow_unsecured\" "
+                      "(a boolean); '" + name + "' is not one of them or has the wrong type");
+      }
+    }
+    if (issuer.id.empty()) return refuse("an issuer without \"id\"");
+    issuers.push_back(std::move(issuer));
+  }
+  return issuers;
+}
+
+// "127.0.0.1:41234" -> 127.0.0.1, "[::1]:41234" -> ::1.
+std::optional<authz::IpAddress> source_address(std::string_view remote) {
+  std::string_view host = remote.substr(0, remote.rfind(':'));
+  if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+  auto ip = authz::IpAddress::parse(host);
+  return ip ? std::optional<authz::IpAddress>(*ip) : std::nullopt;
+}
+
+// The Notifier of the service: one NOTIFY over the HTTP binding to an http:// or https:// URL. https
+// targets are authenticated with the TS-0003 certificate profile (ts0003-tls12-cert, 10.1.1): a chain to
+// `anchors` and the URL's host as a dNSName (or URI) of the certificate.
+cse::Notifier make_notifier(std::shared_ptr<const pki::TrustStore> anchors, std::shared_ptr<const Clock> clock) {
+  return [anchors, clock](std::string_view target, const onem2m::Request& notify) -> Result<onem2m::Response> {
+    M2MSEC_ASSIGN_OR_RETURN(const http::Url url, http::Url::parse(target));
+    std::shared_ptr<const tls::Context> context;
+    if (url.scheme == "https") {
+      if (!anchors) return Error::unsupported("https notification targets need trust anchors (--client-ca)");
+      tls::Config config;
+      config.role = tls::Role::kClient;
+      config.profile = tls::find_profile("ts0003-tls12-cert");
+      config.server_name = url.host;
+      config.peer_policy = tls::PeerCertificatePolicy{*anchors, pki::Flavour::kFqdn, url.host};
+      config.clock = clock;
+      M2MSEC_ASSIGN_OR_RETURN(context, tls::Context::create(std::move(config)));
+    }
+    M2MSEC_ASSIGN_OR_RETURN(const http::Response response,
+                            http::send(url, http::to_http_request(notify), context, kNotifyResponseLimit,
+                                       kNotifyTimeout));
+    return http::from_http_response(response, notify.rqi);
+  };
+}
+
+// https notifications: the anchors of --client-ca, else the system's (kSystemAnchors); none readable: no https
+// notifications (http ones still go).
+std::shared_ptr<const pki::TrustStore> notification_anchors(const cli::Options& opts) {
+  const std::string path(opts.get("client-ca").value_or(kSystemAnchors));
+  auto loaded = pki::TrustStore::load(path);
+  if (!loaded) {
+    std::cerr << "m2msecd: https notification targets disabled: " << loaded.error().detail() << std::endl;
+    return nullptr;
+  }
+  return std::make_shared<const pki::TrustStore>(std::move(*loaded));
+}
+
+//= TS-0019 (Upper Tester, as ACME's test suite speaks it: spec digest B 4.12)
+//# POST /__ut__ with X-M2M-UTCMD "Status", "testCaseStart <name>", "testCaseEnd <name>" or "GetConfig <key>";
+//# the answer in X-M2M-UTRSP. Nothing here changes the CSE: an unknown command is 400.
+http::Response upper_tester(const http::Request& request, const cse::ServiceOptions& options) {
+  const auto answer = [](unsigned status, Rsc rsc, std::string_view result) {
+    http::Response out{status, {{"X-M2M-RSC", std::to_string(static_cast<unsigned>(rsc))}}, ""};
+    if (!result.empty()) out.headers.push_back({"X-M2M-UTRSP", std::string(result)});
+    return out;
+  };
+  const auto refused = answer(400, Rsc::kBadRequest, "");
+  const auto command = request.header("X-M2M-UTCMD");
+  if (request.method != "POST" || !command) return refused;
+  std::istringstream words{std::string(*command)};
+  std::string verb, argument, extra;
+  words >> verb >> argument;
+  if (words >> extra) return refused;
+  if (verb == "Status" && argument.empty()) return answer(200, Rsc::kOk, "ok");
+  if ((verb == "testCaseStart" || verb == "testCaseEnd") && !argument.empty()) {
+    std::cout << "upper-tester " << verb << ' ' << argument << std::endl;
+    return answer(200, Rsc::kOk, "ok");
+  }
+  if (verb == "GetConfig") {
+    std::string releases;
+    for (const std::string& release : options.supported_releases) releases += (releases.empty() ? "" : ",") + release;
+    const std::pair<std::string_view, std::string> known[] = {
+        {"cse.cseID", options.cse_id},
+        {"cse.spID", options.sp_id},
+        {"cse.resourceName", options.resource_name},
+        {"cse.originator", options.admin_originator},
+        {"cse.releaseVersion", options.supported_releases.back()},
+        {"cse.supportedReleaseVersions", releases},
+    };
+    for (const auto& [key, value] : known) {
+      if (key == argument) return answer(200, Rsc::kOk, value);
+    }
+  }
+  return refused;
+}
+
+}  // namespace
+
+Result<void> start_cse_role(const cli::Options& opts, Running& running) {
+  M2MSEC_ASSIGN_OR_RETURN(running.store, cli::open_store(opts));
+  const auto clock = std::make_shared<SystemClock>();
+
+  cse::ServiceOptions options;
+  options.cse_id = std::string(opts.get("cse-id").value_or(options.cse_id));
+  options.sp_id = std::string(opts.get("sp-id").value_or(options.sp_id));
+  options.resource_name = std::string(opts.get("cse-name").value_or(options.resource_name));
+  options.admin_originator = std::string(opts.get("admin-originator").value_or(options.admin_originator));
+  if (const auto releases = opts.get("release")) options.supported_releases = comma_list(*releases);
+  if (options.supported_releases.empty()) return Error::usage("--release names no release");
+  if (const auto admins = opts.get("admin-credential")) options.admin_credentials = comma_list(*admins);
+  if (const auto path = opts.get("app-rules")) {
+    M2MSEC_ASSIGN_OR_RETURN(options.app_rules, load_app_rules(std::string(*path)));
+  }
+  if (const auto path = opts.get("token-issuers")) {
+    M2MSEC_ASSIGN_OR_RETURN(options.tokens.issuers, load_token_issuers(std::string(*path)));
+  }
+  //= TS-0003 V3.18.0 §7.3.2.6.3
+  //# A token's audience, when it has one, must name this Hosting CSE: its absolute CSE-ID.
+  options.tokens.cse_id = options.sp_id + options.cse_id;
+  options.tokens.clock = clock;
+  options.store = running.store;
+  options.clock = clock;
+  options.notifier = make_notifier(notification_anchors(opts), clock);
+  M2MSEC_ASSIGN_OR_RETURN(std::shared_ptr<cse::Service> service, cse::Service::open(std::move(options)));
+
+  const std::shared_ptr<Metrics> metrics = running.metrics;
+  const http::Handler primitives =
+      http::primitive_handler([service, metrics](const onem2m::Request& request, const http::Connection& connection) {
+        const auto start = std::chrono::steady_clock::now();
+        cse::Origin origin;
+        if (connection.session != nullptr) origin.peer = connection.session->peer();
+        origin.ip = source_address(connection.remote_address);
+        onem2m::Response response = service->handle(request, origin);
+        metrics->count_request("cse", response.rsc, std::chrono::steady_clock::now() - start);
+        return response;
+      });
+  http::Handler handler = primitives;
+  if (opts.flag("upper-tester")) {
+    handler = [service, primitives](const http::Request& request, const http::Connection& connection) {
+      if (request.target == "/__ut__") return upper_tester(request, service->options());
+      return primitives(request, connection);
+    };
+  }
+
+  const auto listen_on = [&](std::string_view listen, tls::Config config, std::string_view role) -> Result<void> {
+    config.clock = clock;
+    M2MSEC_ASSIGN_OR_RETURN(auto server, serve(listen, std::move(config), handler));
+    metrics->watch(std::string(role), server.get());
+    std::cout << "listening role=" << role << " url=" << server->url() << std::endl;
+    running.servers.push_back(std::move(server));
+    return {};
+  };
+
+  //= TS-0003 V3.18.0 §8.2.2.1, §10.2.2; TS-0013 TD_M2M_SE_01
+  //# PSK-based SAEF: TLS 1.2 with TLS_PSK_WITH_AES_128_CBC_SHA256 (and the other 10.2.2 suite), the
+  //# provisioned KpsaID/Kpsa pairs of --psk-file.
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view psk_file, opts.required("psk-file"));
+  tls::Config psk_config;
+  psk_config.role = tls::Role::kServer;
+  psk_config.profile = tls::find_profile("ts0003-tls12-psk");
+  M2MSEC_ASSIGN_OR_RETURN(psk_config.psk_resolver, load_psk_file(std::string(psk_file)));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view listen, opts.required("listen"));
+  M2MSEC_TRY(listen_on(listen, std::move(psk_config), "cse"));
+
+  if (const auto cert_listen = opts.get("cert-listen")) {
+    //= TS-0003 V3.18.0 §8.2.2.2
+    //# Certificate-based SAEF: the CSE's certificate, the AE's checked against --client-ca and bound per
+    //# --client-flavour (default ae-id: the AE-ID in a URI subjectAltName).
+    M2MSEC_ASSIGN_OR_RETURN(tls::Config cert_config, certificate_listener_config(opts, "ae-id"));
+    M2MSEC_TRY(listen_on(*cert_listen, std::move(cert_config), "cse-cert"));
+  }
+  return {};
+}
+
+}  // namespace m2msec::daemon
