@@ -53,6 +53,7 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.h"
 #include "m2msec/client/channel.h"
 #include "m2msec/client/maf.h"
 #include "m2msec/client/mef.h"
@@ -77,6 +78,12 @@ namespace client = m2msec::client;
 namespace tls = m2msec::tls;
 using m2msec::Bytes;
 using m2msec::SecretBytes;
+using m2msec::bench::describe;
+using m2msec::bench::last_lines;
+using m2msec::bench::read_text;
+using m2msec::bench::run_blocking;
+using m2msec::bench::spawn;
+using m2msec::bench::wait_for;
 namespace fs = std::filesystem;
 
 constexpr const char* kHost = "localhost";  // the SNI and URL host; m2msecd's default MEF-FQDN and MAF-FQDN
@@ -97,58 +104,7 @@ std::string random_hex(std::size_t octets) {
   return m2msec::hex_encode(bytes);
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-std::string last_lines(std::string text, std::size_t max = 600) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text.size() <= max ? text : "..." + text.substr(text.size() - max);
-}
-
 // ---- child processes -------------------------------------------------------------------------------------
-
-// Starts argv[0] with stdout and stderr in files; with die_with_parent, the child gets SIGTERM when this
-// process dies (so an m2msecd never outlives a killed benchmark). -1 if fork failed.
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err, bool die_with_parent) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  if (die_with_parent && (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent)) ::_exit(126);
-  const int in_fd = ::open("/dev/null", O_RDONLY);
-  const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (in_fd < 0 || out_fd < 0 || err_fd < 0 || ::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) {
-    ::_exit(126);
-  }
-  ::execv(args[0], args.data());
-  ::_exit(127);
-}
-
-// Waits for pid up to `timeout`; its wait status, or nullopt if it is still running.
-std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) return status;
-    if (done < 0) return -1;
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-std::string describe(int status) {
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
-  return "wait status " + std::to_string(status);
-}
 
 // Runs a command to its end (at most two minutes). Empty on exit status 0, else what went wrong.
 std::string run(const std::vector<std::string>& argv, const fs::path& log_stem) {
@@ -227,18 +183,6 @@ std::string cleanup() {
 }
 
 // On SIGINT/SIGTERM/SIGHUP: the same with only fork, exec, kill and waitpid, then exit.
-void run_blocking(const std::vector<std::string>& argv) {
-  if (argv.empty()) return;
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  if (pid > 0) ::waitpid(pid, nullptr, 0);
-}
 void on_signal(int signal_number) {
   if (g_fixture != nullptr && !g_cleaned.exchange(true)) {
     for (auto& [name, server] : g_fixture->servers) {
