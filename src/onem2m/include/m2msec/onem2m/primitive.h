@@ -66,7 +66,8 @@ unsigned http_status(Rsc rsc);
 std::optional<Rsc> rsc_from_int(std::int64_t value);
 
 // The whole primitive as one JSON object in short names ({"op":1,"to":...,"fr":...,"rqi":...,"ty":...,
-// "pc":{...},"rvi":"3"} and {"rsc":2001,"rqi":...,"pc":{...}}), as the WebSocket/MQTT bindings carry
+// "pc":{...},"rvi":"3","rcn":1,"fc":{"fu":1,"ty":[3],"lbl":[...],"lim":10,"lvl":2},"tkns":[...],"tids":[...],
+// "rids":[...]} and {"rsc":2001,"rqi":...,"pc":{...}}; the lists non-empty), as the WebSocket/MQTT bindings carry
 // them and as the fuzz target reads them. Parsing is strict: unknown members, wrong types, an op
 // outside 1-5, ty without CREATE (or CREATE without ty), a missing or empty to or rqi, a to starting with
 // '/' (CSE-relative only), an empty fr or rvi, a pc that is not an object are kUsage errors (BAD_REQUEST).
