@@ -21,6 +21,7 @@ Expectations are the specification's status codes and the JSON the test sent. Ev
 Prints 'N passed, N failed' last and exits non-zero on any failure.
 """
 import base64
+import functools
 import http.server
 import json
 import os
@@ -32,7 +33,12 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import checks  # noqa: E402  (tests/support: check, run, results)
+from checks import check, results  # noqa: E402
+
 WAIT = 20
+run = functools.partial(checks.run, timeout=WAIT)
 SP_ID = "//m2msec.example"
 CSE_ID = "/id-in"
 CSE_NAME = "cse-in"
@@ -43,27 +49,7 @@ OTHER_PSK = "other@onem2m.com"  # known key, no app rule
 ADMIN_PSK = "admin@m2msec.example"
 CIPHER = "PSK-AES128-CBC-SHA256"  # OpenSSL's name of TLS_PSK_WITH_AES_128_CBC_SHA256
 
-VERBOSE = "-v" in sys.argv
-results = {"passed": 0, "failed": 0}
 started = []
-
-
-def check(name, condition, detail=""):
-    if condition:
-        results["passed"] += 1
-        if VERBOSE:
-            print("ok   " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL " + name + (": " + str(detail) if detail != "" else ""))
-    return bool(condition)
-
-
-def run(args, data=None, timeout=WAIT):
-    try:
-        return subprocess.run(args, input=data, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        return subprocess.CompletedProcess(args, -999, e.stdout or b"", (e.stderr or b"") + b"\n(timed out)")
 
 
 class Daemon:

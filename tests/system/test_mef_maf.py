@@ -19,6 +19,7 @@ exits non-zero on any failure.
 import base64
 import concurrent.futures
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -34,7 +35,12 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import checks  # noqa: E402  (tests/support: check, run, results)
+from checks import VERBOSE, check, results  # noqa: E402
+
 WAIT = 20
+run = functools.partial(checks.run, timeout=WAIT)
 # The enrolment whose Kc must still open the CSE after several steps, then fail once expired: long enough for the
 # steps in between under ASan on a loaded machine.
 SHORT_LIFETIME = 15
@@ -43,31 +49,11 @@ KM_LABEL = b"oneM2M Enrolment Key to Master Credential derivation"  # TS-0003 10
 RETRY = 4242  # --retry-duration of the SQLite daemon, seen again in NO_MORE_COMMANDS
 CMD_ARGS = '{"objp":"./a","otid":1}'
 
-VERBOSE = "-v" in sys.argv
-results = {"passed": 0, "failed": 0}
 started = []  # every process we start, stopped in the end whatever happens
-
-
-def check(name, condition, detail=""):
-    if condition:
-        results["passed"] += 1
-        if VERBOSE:
-            print("ok   " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL " + name + (": " + str(detail) if detail != "" else ""))
-    return bool(condition)
 
 
 def hexkey(n=32):
     return os.urandom(n).hex()
-
-
-def run(args, data=None, timeout=WAIT):
-    try:
-        return subprocess.run(args, input=data, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        return subprocess.CompletedProcess(args, -999, e.stdout or b"", (e.stderr or b"") + b"\n(timed out)")
 
 
 def out_of(done):
