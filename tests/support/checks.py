@@ -4,6 +4,7 @@ command with a timeout that never raises.
 check(name, condition, detail) counts a pass or prints 'FAIL name: detail' (with -v on the command line also
 'ok   name'); results holds the counts; run(args, data, timeout, env) is subprocess.run capturing both streams,
 a timeout giving return code -999 and '(timed out)' on stderr instead of an exception.
+stop(proc, timeout) ends a process, politely first.
 """
 import subprocess
 import sys
@@ -28,3 +29,15 @@ def run(args, data=None, timeout=20, env=None):
         return subprocess.run(args, input=data, capture_output=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired as e:
         return subprocess.CompletedProcess(args, -999, e.stdout or b"", (e.stderr or b"") + b"\n(timed out)")
+
+
+def stop(proc, timeout=20):
+    """Terminates a process (SIGTERM, then SIGKILL after `timeout` seconds) and returns its exit status."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode

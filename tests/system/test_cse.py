@@ -69,14 +69,7 @@ class Daemon:
             time.sleep(0.02)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return checks.stop(self.proc, WAIT)
 
 
 def s_client(port, request, psk_id, psk, quiet=True):

@@ -156,16 +156,6 @@ def start_daemon(m2msecd, args):
     return daemon, ports
 
 
-def stop_daemon(daemon):
-    daemon.terminate()
-    try:
-        daemon.wait(timeout=WAIT)
-    except subprocess.TimeoutExpired:
-        daemon.kill()
-        daemon.wait()
-    return daemon.returncode
-
-
 def main():
     if len(sys.argv) < 3:
         print(__doc__)
@@ -205,7 +195,7 @@ def main():
             code = pop_linked_reenroll(ports["certificate"], pki, work, "pop2", lambda b: "A" * len(b))
             check("challengePassword that is not the channel binding: 400", code == 400, code)
         finally:
-            check("m2msecd stops on SIGTERM", stop_daemon(daemon) == 0, str(daemon.returncode))
+            check("m2msecd stops on SIGTERM", checks.stop(daemon, WAIT) == 0, str(daemon.returncode))
         # The configuration file and a command-line switch: every CSR must now carry the binding.
         # ... and OCSP stapling of the MEF's certificate (RFC 6066 8), the response made by `openssl ocsp`.
         staple = os.path.join(work, "mef.ocsp.der")
@@ -228,7 +218,7 @@ def main():
             code = pop_linked_reenroll(ports.get("certificate", 0), pki, work, "pop3", lambda b: b)
             check("--require-pop-linking: a linked CSR is accepted", code == 200, code)
         finally:
-            stop_daemon(daemon)
+            checks.stop(daemon, WAIT)
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0
 

@@ -104,14 +104,7 @@ class Proc:
         return self.proc.poll() is None
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return checks.stop(self.proc, WAIT)
 
     def kill(self):
         if self.proc.poll() is None:
