@@ -107,7 +107,8 @@ def originators(t):
 def operations(t):
     # TS-0004 Table 6.3.4.2.29-1: CREATE 1, RETRIEVE 2, UPDATE 4, DELETE 8, NOTIFY 16, DISCOVERY 32.
     bits = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16}
-    for mask in (1, 2, 4, 8, 16, 32, 34, 63):
+    # Single bits, a combination and all (the bit arithmetic itself is covered exhaustively by authz_test).
+    for mask in (1, 16, 34, 63):
         policy = acp({"acor": ["all"], "acop": mask})
         for op, bit in bits.items():
             req = {"fr": "Cx", "op": op}
@@ -122,7 +123,7 @@ def windows(t):
     # The TS-0004 example "* 0-5 2,6,10 * * * *": 2:00-2:05, 6:00-6:05 and 10:00-10:05 every day (UTC).
     policy = acp({"acor": ["all"], "acop": 63, "acco": [{"actw": ["* 0-5 2,6,10 * * * *"]}]})
     start = datetime.datetime(2026, 12, 4, 0, 0, 0)
-    samples = [start + datetime.timedelta(minutes=m, seconds=m % 60) for m in range(0, 24 * 60, 37)]
+    samples = [start + datetime.timedelta(minutes=m, seconds=m % 60) for m in range(0, 24 * 60, 131)]
     samples += [start.replace(hour=h, minute=m, second=s) for h in (1, 2, 6, 10, 11) for m, s in ((0, 0), (5, 59), (6, 0))]
     for when in samples:
         inside = when.hour in (2, 6, 10) and when.minute <= 5
@@ -133,7 +134,7 @@ def windows(t):
     # The digest's example "* * 8-17 * * 1-5 *": office hours Monday to Friday; the weekday from datetime
     # (cron counts 0 = Sunday).
     office = acp({"acor": ["all"], "acop": 63, "acco": [{"actw": ["* * 8-17 * * 1-5 *"]}]})
-    for day in range(1, 15):
+    for day in range(1, 8):
         when = datetime.datetime(2026, 12, day, 9 if day % 3 else 18, 30)
         inside = 1 <= when.isoweekday() % 7 <= 5 and 8 <= when.hour <= 17
         t.expect(f"office hours {stamp(when)} ({when.strftime('%A')})", office,

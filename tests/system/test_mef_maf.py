@@ -367,21 +367,6 @@ def scenario_sqlite(m2msec, m2msecd, cse_server, work):
         expiring, done = cli.enrol(d.url("mef"), "exp1", expiring_kpm)
         expiring_at = time.time()
         check("expired enrolment: enrols while valid", done.returncode == 0 and "ke" in expiring, out_of(done))
-        # A second short enrolment that registers at the MAF and registers a key for the CSE while valid.
-        short, done = cli.enrol(d.url("mef"), "exp2", short_kpm)
-        short_at = time.time()
-        short_km = python_km(short.get("ke", "00"))
-        short_reg, done = cli.maf("register", d.url("maf"), short.get("keid", "x"), short_km)
-        short_key, done2 = cli.maf("register-key", d.url("maf"), short_reg.get("km-id", "x"), short_km,
-                                   "--targets", "Ccse1", "--show-secrets")
-        check("short enrolment (%d s): MAF registration and a key for Ccse1 while valid" % SHORT_LIFETIME,
-              done.returncode == 0 and done2.returncode == 0 and short_key.get("key"), out_of(done) + out_of(done2))
-        check("short enrolment: nothing made from Ke outlives it (10.7): registration and key expire with it",
-              short_reg.get("expires", "9") <= short.get("expires", "0") and
-              short_key.get("expires", "9") <= short.get("expires", "0"),
-              "enrolment %s, MAF registration %s, key %s" % (short.get("expires"), short_reg.get("expires"),
-                                                             short_key.get("expires")))
-
         # 1: enrolment (PPSK RSPF, TLS-PSK KpmID/Kpm) and 4: MEF Client Commands.
         enrolment, done = cli.enrol(d.url("mef"), "dev1", kpm)
         check("enrol: exit 0 with keid, ke, client-id=Cdevice1",
@@ -399,7 +384,7 @@ def scenario_sqlite(m2msec, m2msecd, cse_server, work):
               [i for i, l in enumerate(lines) if l.startswith("retry-after=")], out_of(done))
         listed, done = cli.enrolments()
         check("enrol: the KeID printed equals the MEF's (admin mef list-enrolments)",
-              enrolment.get("keid") in listed and len(listed) == 3, out_of(done))
+              enrolment.get("keid") in listed and len(listed) == 2, out_of(done))
 
         # A device that lost its state enrols again: the re-enrolment replaces its registration and revokes
         # the previous Ke (docs/conformance.md, choices for the MEF and MAF).
@@ -413,6 +398,22 @@ def scenario_sqlite(m2msec, m2msecd, cse_server, work):
         check("the revoked KeID no longer opens a MAF Handshake", done.returncode != 0, out_of(done))
         enrolment = again
         listed = relisted
+
+        # A second short enrolment that registers at the MAF and registers a key for the CSE while valid: made
+        # just before the CSE starts, so that a slow (ASan, loaded) run still finds it valid there.
+        short, done = cli.enrol(d.url("mef"), "exp2", short_kpm)
+        short_at = time.time()
+        short_km = python_km(short.get("ke", "00"))
+        short_reg, done = cli.maf("register", d.url("maf"), short.get("keid", "x"), short_km)
+        short_key, done2 = cli.maf("register-key", d.url("maf"), short_reg.get("km-id", "x"), short_km,
+                                   "--targets", "Ccse1", "--show-secrets")
+        check("short enrolment (%d s): MAF registration and a key for Ccse1 while valid" % SHORT_LIFETIME,
+              done.returncode == 0 and done2.returncode == 0 and short_key.get("key"), out_of(done) + out_of(done2))
+        check("short enrolment: nothing made from Ke outlives it (10.7): registration and key expire with it",
+              short_reg.get("expires", "9") <= short.get("expires", "0") and
+              short_key.get("expires", "9") <= short.get("expires", "0"),
+              "enrolment %s, MAF registration %s, key %s" % (short.get("expires"), short_reg.get("expires"),
+                                                             short_key.get("expires")))
 
         cse_km = hexkey()
         check("admin maf add-client for the CSE", cli.add_maf_client("cse1@" + FQDN, cse_km, "Ccse1").returncode == 0)
