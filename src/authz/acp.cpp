@@ -58,14 +58,6 @@ constexpr std::size_t kMemoLimit = 4096;
 
 Error malformed(std::string why) { return Error::usage(std::move(why)); }
 
-// m2m:ID text: non-empty, no white space or control characters.
-bool is_id_text(std::string_view s) {
-  return !s.empty() && std::none_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u <= 0x20 || u == 0x7f;
-  });
-}
-
 Result<std::uint32_t> resource_type(const json::Value& v, std::string_view what) {
   const auto n = v.integer();
   if (!n || *n < 0 || *n > std::numeric_limits<std::uint32_t>::max()) {
@@ -90,7 +82,7 @@ Result<void> parse_originators(const json::Value& v, Rule& rule) {
   if (list == nullptr) return malformed("acor is not a list");
   for (const json::Value& item : *list) {
     const std::string* text = item.string();
-    if (text == nullptr || !is_id_text(*text)) return malformed("acor holds an entry that is not an ID");
+    if (text == nullptr || !is_m2m_id(*text)) return malformed("acor holds an entry that is not an ID");
     Rule::Originator o;
     o.text = *text;
     if (*text == "all") {
@@ -212,7 +204,7 @@ Result<void> parse_object_details(const json::Value& v, Rule& rule) {
         const json::Object* s = value.object();
         if (s == nullptr || s->size() != 1) return malformed("acod spty is not {\"cnd\":...} or {\"mgd\":...}");
         const auto& [kind, id] = *s->begin();
-        if (kind == "cnd" && id.string() != nullptr && is_id_text(*id.string())) {
+        if (kind == "cnd" && id.string() != nullptr && is_m2m_id(*id.string())) {
           detail.specialization = *id.string();
         } else if (kind == "mgd" && id.integer() && *id.integer() >= 0) {
           detail.specialization = std::to_string(*id.integer());

@@ -26,15 +26,6 @@ Error bad_claims(std::string reason) { return Error::usage("token claim set: " +
 
 // ---- small syntax checks -------------------------------------------------------------------------------
 
-// m2m:ID: any non-empty text without white space or control characters (the ID forms themselves are
-// checked where they are used).
-bool is_m2m_id(std::string_view s) {
-  return !s.empty() && std::none_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u <= 0x20 || u == 0x7f;
-  });
-}
-
 bool is_base64url_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
@@ -205,6 +196,14 @@ bool permits(const TrustedIssuer& issuer, TokenClass c) {
 
 //= TS-0001 V3.36.0 7.1.14/7.1.15
 //# Role-ID / Token-ID = issuerRelativeID "@" issuerID; issuerID an FQDN in lower case.
+// The ID forms themselves are checked where they are used.
+bool is_m2m_id(std::string_view s) {
+  return !s.empty() && std::none_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+}
+
 bool is_role_or_token_id(std::string_view text) {
   const auto at = text.find('@');
   if (at == std::string_view::npos || at == 0) return false;

@@ -46,6 +46,8 @@ using Instant = std::chrono::sys_seconds;
 // m2m:roleID and m2m:tokenID (TS-0001 7.1.14, 7.1.15): issuerRelativeID "@" issuerID, the relative part of
 // letters, digits, '.', '_', '-', the issuer an all-lower-case FQDN.
 bool is_role_or_token_id(std::string_view text);
+// An m2m:ID as text (TS-0004 xs:anyURI): not empty, no space or control character.
+bool is_m2m_id(std::string_view text);
 
 // m2m:tokenPermissions {"pm":[m2m:tokenPermission...]}, each {"ris":[m2m:ID...], "pv":m2m:setOfAcrs,
 // "rids":[m2m:roleID...]}. Structural checks of TS-0001 Table 9.6.39-3: "pv" requires "ris"; at least one of
