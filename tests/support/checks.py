@@ -4,8 +4,10 @@ command with a timeout that never raises.
 check(name, condition, detail) counts a pass or prints 'FAIL name: detail' (with -v on the command line also
 'ok   name'); results holds the counts; run(args, data, timeout, env) is subprocess.run capturing both streams,
 a timeout giving return code -999 and '(timed out)' on stderr instead of an exception.
-stop(proc, timeout) ends a process, politely first.
+stop(proc, timeout) ends a process, politely first; HttpAnswer(done) reads an HTTP response out of s_client's output.
 """
+import json
+import re
 import subprocess
 import sys
 
@@ -41,3 +43,31 @@ def stop(proc, timeout=20):
             proc.kill()
             proc.wait()
     return proc.returncode
+
+
+class HttpAnswer:
+    """The answer to a hand-written oneM2M HTTP request (TS-0009) sent with `openssl s_client`: the HTTP status,
+    the headers (lower-case names), X-M2M-RSC, the body (Content-Length octets) and its JSON."""
+
+    def __init__(self, done):
+        self.done = done
+        data = done.stdout
+        at = data.find(b"HTTP/1.1 ")
+        head, _, body = (data[at:] if at >= 0 else b"").partition(b"\r\n\r\n")
+        m = re.match(rb"HTTP/1\.1 (\d+)", head)
+        self.http = int(m.group(1)) if m else None
+        self.headers = {}
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            self.headers[name.decode().strip().lower()] = value.decode().strip()
+        self.rsc = int(self.headers["x-m2m-rsc"]) if self.headers.get("x-m2m-rsc", "").isdigit() else None
+        length = int(self.headers.get("content-length", "0") or 0)
+        self.body = body[:length]
+        try:
+            self.json = json.loads(self.body) if self.body else None
+        except ValueError:
+            self.json = None
+
+    def __str__(self):
+        return "HTTP %s RSC %s %s %s" % (self.http, self.rsc, self.body[:300].decode(errors="replace"),
+                                         self.done.stderr.decode(errors="replace")[-300:])

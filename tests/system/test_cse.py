@@ -35,7 +35,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import checks  # noqa: E402  (tests/support: check, run, results)
-from checks import check, results  # noqa: E402
+from checks import HttpAnswer, check, results  # noqa: E402
 
 WAIT = 20
 run = functools.partial(checks.run, timeout=WAIT)
@@ -79,33 +79,6 @@ def s_client(port, request, psk_id, psk, quiet=True):
     return run(args + (["-quiet"] if quiet else []), data=request)
 
 
-class Raw:
-    """The answer to a hand-written oneM2M HTTP request (TS-0009)."""
-
-    def __init__(self, done, text=None):
-        self.done = done
-        data = text if text is not None else done.stdout
-        at = data.find(b"HTTP/1.1 ")
-        head, _, body = (data[at:] if at >= 0 else b"").partition(b"\r\n\r\n")
-        m = re.match(rb"HTTP/1\.1 (\d+)", head)
-        self.http = int(m.group(1)) if m else None
-        self.headers = {}
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            self.headers[name.decode().strip().lower()] = value.decode().strip()
-        self.rsc = int(self.headers["x-m2m-rsc"]) if self.headers.get("x-m2m-rsc", "").isdigit() else None
-        length = int(self.headers.get("content-length", "0") or 0)
-        self.body = body[:length]
-        try:
-            self.json = json.loads(self.body) if self.body else None
-        except ValueError:
-            self.json = None
-
-    def __str__(self):
-        return "HTTP %s RSC %s %s %s" % (self.http, self.rsc, self.body[:300].decode(errors="replace"),
-                                         self.done.stderr.decode(errors="replace")[-300:])
-
-
 def request_bytes(method, path, origin, ri, body=None, ty=None, headers=None):
     head = "%s %s HTTP/1.1\r\nHost: cse.m2msec.example\r\nX-M2M-Origin: %s\r\nX-M2M-RI: %s\r\nX-M2M-RVI: 3\r\n" % (
         method, path, origin, ri)
@@ -129,7 +102,7 @@ class Peer:
         self.count += 1
         ri = "%s-%d" % (self.psk_id.split("@")[0], self.count)
         req = request_bytes(method, path, origin or self.origin, ri, body, ty, headers)
-        return Raw(s_client(self.port, req, self.psk_id, self.key))
+        return HttpAnswer(s_client(self.port, req, self.psk_id, self.key))
 
 
 def inner(raw, root):
@@ -208,7 +181,7 @@ def main():
     text = done.stdout.decode(errors="replace")
     check("TD_M2M_SE_01: negotiated TLSv1.2 with %s" % CIPHER,
           re.search(r"Protocol\s*:\s*TLSv1\.2", text) and re.search(r"Cipher\s*(is|:)\s*" + CIPHER, text), text[-600:])
-    reg = Raw(done)
+    reg = HttpAnswer(done)
     ae = inner(reg, "m2m:ae")
     check("TD_M2M_SE_01: AE registration 201 / 2001 with the AE", reg.http == 201 and reg.rsc == 2001 and
           ae.get("api") == "Nallowed.app1" and ae.get("aei", "").endswith("CAE1"), reg)
@@ -340,10 +313,10 @@ def main():
     server.shutdown()
 
     # ---- Upper Tester, restart -------------------------------------------------------------------------------
-    ut = Raw(s_client(port, b"POST /__ut__ HTTP/1.1\r\nHost: cse\r\nX-M2M-UTCMD: Status\r\nContent-Length: 0\r\n"
+    ut = HttpAnswer(s_client(port, b"POST /__ut__ HTTP/1.1\r\nHost: cse\r\nX-M2M-UTCMD: Status\r\nContent-Length: 0\r\n"
                             b"Connection: close\r\n\r\n", AE1_PSK, keys[AE1_PSK]))
     check("Upper Tester Status: 200, X-M2M-UTRSP", ut.http == 200 and ut.headers.get("x-m2m-utrsp"), ut)
-    ut = Raw(s_client(port, b"POST /__ut__ HTTP/1.1\r\nHost: cse\r\nX-M2M-UTCMD: reset\r\nContent-Length: 0\r\n"
+    ut = HttpAnswer(s_client(port, b"POST /__ut__ HTTP/1.1\r\nHost: cse\r\nX-M2M-UTCMD: reset\r\nContent-Length: 0\r\n"
                             b"Connection: close\r\n\r\n", AE1_PSK, keys[AE1_PSK]))
     check("Upper Tester unknown command: 400", ut.http == 400, ut)
 

@@ -37,7 +37,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import checks  # noqa: E402  (tests/support: check, run, results)
-from checks import VERBOSE, check, results  # noqa: E402
+from checks import VERBOSE, HttpAnswer, check, results  # noqa: E402
 
 WAIT = 20
 run = functools.partial(checks.run, timeout=WAIT)
@@ -152,30 +152,6 @@ def cse_request(cse_port, key_id, key):
     return done.stdout.decode(errors="replace"), done
 
 
-class Raw:
-    """The answer to a hand-written oneM2M HTTP request (TS-0009) sent with s_client."""
-
-    def __init__(self, done):
-        self.done = done
-        head, _, body = done.stdout.partition(b"\r\n\r\n")
-        m = re.match(rb"HTTP/1\.1 (\d+)", head)
-        self.http = int(m.group(1)) if m else None
-        self.headers = {}
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            self.headers[name.decode().strip().lower()] = value.decode().strip()
-        self.rsc = int(self.headers["x-m2m-rsc"]) if self.headers.get("x-m2m-rsc", "").isdigit() else None
-        self.body = body
-        try:
-            self.json = json.loads(body) if body else None
-        except ValueError:
-            self.json = None
-
-    def __str__(self):
-        return "HTTP %s RSC %s %s %s" % (self.http, self.rsc, self.body[:300].decode(errors="replace"),
-                                         self.done.stderr.decode(errors="replace")[-300:])
-
-
 def raw(port, psk_id, psk, method, path, origin, ri, body=None, content_type=None):
     head = "%s %s HTTP/1.1\r\nHost: %s\r\nX-M2M-Origin: %s\r\nX-M2M-RI: %s\r\nX-M2M-RVI: 3\r\n" % (
         method, path, FQDN, origin, ri)
@@ -186,7 +162,7 @@ def raw(port, psk_id, psk, method, path, origin, ri, body=None, content_type=Non
         payload = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
         head += "Content-Length: %d\r\n" % len(payload)
     head += "Connection: close\r\n\r\n"
-    return Raw(s_client(port, head.encode() + payload, psk_id, psk))
+    return HttpAnswer(s_client(port, head.encode() + payload, psk_id, psk))
 
 
 def m2m_time(delta_seconds):
