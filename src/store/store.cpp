@@ -63,6 +63,11 @@ const std::vector<std::vector<std::string_view>>& migrations() {
           "CREATE TABLE cse_resources (ri TEXT PRIMARY KEY, pi TEXT NOT NULL, ty {int} NOT NULL,"
           " body TEXT NOT NULL)",
       },
+      // 3: the IBC identities the MEF issued (IbcIdentityRecord); the primary key makes each ID_2 unique.
+      {
+          "CREATE TABLE ibc_identities (id2 TEXT PRIMARY KEY, client_id TEXT NOT NULL, created {int} NOT NULL,"
+          " expires {int} NOT NULL)",
+      },
   };
   return steps;
 }
@@ -522,6 +527,31 @@ class SqlStore final : public Store {
       out.push_back(std::move(r));
     }
     return out;
+  }
+
+  Result<void> add_ibc_identity(const IbcIdentityRecord& r) override {
+    Result<void> done = m_db->transaction(Access::kWrite, [&](Connection& c) -> Result<void> {
+      M2MSEC_TRY(c.execute("INSERT INTO ibc_identities (id2, client_id, created, expires) VALUES (?, ?, ?, ?)",
+                           {r.id2, r.client_id, seconds(r.created), seconds(r.expires)}));
+      return {};
+    });
+    if (!done) return reworded(std::move(done).error(), "this ID_2 was issued before");
+    return {};
+  }
+
+  Result<std::optional<IbcIdentityRecord>> find_ibc_identity(std::string_view id2) override {
+    M2MSEC_ASSIGN_OR_RETURN(const std::vector<Row> rows,
+                            query_rows("SELECT id2, client_id, created, expires FROM ibc_identities WHERE id2 = ?",
+                                       {id2}));
+    if (rows.empty()) return std::optional<IbcIdentityRecord>();
+    IbcIdentityRecord r;
+    M2MSEC_ASSIGN_OR_RETURN(r.id2, rows.front().text(0));
+    M2MSEC_ASSIGN_OR_RETURN(r.client_id, rows.front().text(1));
+    M2MSEC_ASSIGN_OR_RETURN(const std::int64_t created, rows.front().integer(2));
+    M2MSEC_ASSIGN_OR_RETURN(const std::int64_t expires, rows.front().integer(3));
+    r.created = time_at(created);
+    r.expires = time_at(expires);
+    return std::optional<IbcIdentityRecord>(std::move(r));
   }
 
   Result<void> ping() override {

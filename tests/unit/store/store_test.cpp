@@ -565,6 +565,26 @@ TEST_P(StoreContract, CseResourcesAreReplacedDeletedAsASetAndSurviveReopening) {
   EXPECT_EQ((*loaded)[1].body, R"({"rn":"moved"})");
 }
 
+TEST_P(StoreContract, IbcIdentitiesAreUniqueAndSurviveReopening) {
+  const IbcIdentityRecord issued{"mef.example.com@43414530@20271231T000000", "CAE0", kT0 + seconds(100), kT0 + seconds(900)};
+  ASSERT_TRUE(store->add_ibc_identity(issued));
+  // The same ID_2 again, even for another client, is a conflict and changes nothing.
+  auto again = store->add_ibc_identity(IbcIdentityRecord{issued.id2, "CAE9", kT0 + seconds(200), kT0 + seconds(999)});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().rsc(), Rsc::kConflict);
+  store.reset();
+  store = open();
+  ASSERT_NE(store, nullptr);
+  auto found = store->find_ibc_identity(issued.id2);
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->client_id, "CAE0");
+  EXPECT_EQ((*found)->created, kT0 + seconds(100));
+  EXPECT_EQ((*found)->expires, kT0 + seconds(900));
+  auto missing = store->find_ibc_identity("mef.example.com@43414531@20271231T000000");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->has_value());
+}
+
 TEST_P(StoreContract, ReopeningKeepsTheDataAndTheSchema) {
   ASSERT_TRUE(store->add_enrolee(Enrolee{"kpm-1", key_of(1), "CAE01", "", seconds(5)}));
   store.reset();

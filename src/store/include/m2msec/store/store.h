@@ -105,6 +105,16 @@ struct CseResource {
   std::string body;
 };
 
+// An IBC identity the MEF issued (seed 002 8.3.7.2 step 2): ID_2 = FQDN@hexBinary(ID)@expirationTime, for the
+// MEF client `client_id`. Its keys are not kept: the client holds them; the record keeps ID_2 unique and lets a
+// re-provisioning request (8.3.7.3) name a credential this MEF issued.
+struct IbcIdentityRecord {
+  std::string id2;
+  std::string client_id;
+  Time created{};
+  Time expires{};
+};
+
 // A changed record: what an update may change (nullopt: unchanged).
 struct RegistrationChange {
   std::optional<Time> expires;
@@ -179,6 +189,10 @@ class Store {
   virtual Result<void> put_resource(const CseResource& resource) = 0;
   virtual Result<void> delete_resources(std::span<const std::string> ris) = 0;
   virtual Result<std::vector<CseResource>> load_resources() = 0;
+
+  // Conflict when this ID_2 is recorded already.
+  virtual Result<void> add_ibc_identity(const IbcIdentityRecord& record) = 0;
+  virtual Result<std::optional<IbcIdentityRecord>> find_ibc_identity(std::string_view id2) = 0;
 
   // A cheap round trip to the database (/health).
   virtual Result<void> ping() = 0;
