@@ -79,6 +79,40 @@ constexpr AttributeSpec kMafClientReg[] = {
     {"assignedSymmKeyID", attr::kAssignedSymmKeyId, K::kString, kNo, kNo},
 };
 
+//= seed 002 §8.3.7.2, §8.3.7.3
+//# The client sends its ID (initial) or its current ID_1 (re-provisioning); the MEF answers ID_2, SSK, PVT and
+//# KPAK. The SAKKE RSK and Z_S of the same identity come with them (our addition: the KMS issues both).
+constexpr AttributeSpec kMefIbcCred[] = {
+    M2MSEC_COMMON_ATTRIBUTES,
+    {"ID", attr::kIbcId, K::kString, kOpt, kNo},
+    {"ID_1", attr::kIbcId1, K::kString, kOpt, kNo},
+    {"expirationTime", attr::kExpirationTime, K::kTimestamp, kNo, kNo},
+    {"ID_2", attr::kIbcId2, K::kString, kNo, kNo},
+    {"SSK", attr::kSsk, K::kBase64, kNo, kNo},
+    {"PVT", attr::kPvt, K::kBase64, kNo, kNo},
+    {"KPAK", attr::kKpak, K::kBase64, kNo, kNo},
+    {"RSK", attr::kRsk, K::kBase64, kNo, kNo},
+    {"Z_S", attr::kKmsPublicKey, K::kBase64, kNo, kNo},
+};
+
+constexpr AttributeSpec kKmsBase[] = {
+    M2MSEC_COMMON_ATTRIBUTES,
+    {"KPAK", attr::kKpak, K::kBase64, kNo, kNo},
+    {"Z_S", attr::kKmsPublicKey, K::kBase64, kNo, kNo},
+};
+
+//= seed 002 §8.3.7.2 NOTE 2
+//# The MEF forwards ID_2 to the KMS, which returns SSK, PVT and KPAK.
+constexpr AttributeSpec kKmsKey[] = {
+    M2MSEC_COMMON_ATTRIBUTES,
+    {"ID", attr::kIbcId, K::kString, kMust, kNo},
+    {"SSK", attr::kSsk, K::kBase64, kNo, kNo},
+    {"PVT", attr::kPvt, K::kBase64, kNo, kNo},
+    {"KPAK", attr::kKpak, K::kBase64, kNo, kNo},
+    {"RSK", attr::kRsk, K::kBase64, kNo, kNo},
+    {"Z_S", attr::kKmsPublicKey, K::kBase64, kNo, kNo},
+};
+
 #undef M2MSEC_COMMON_ATTRIBUTES
 
 constexpr ResourceSpec kSpecs[] = {
@@ -89,6 +123,9 @@ constexpr ResourceSpec kSpecs[] = {
     {ResourceType::kMafBase, "MAFBase", "m2m:mafb", kBase, false},
     {ResourceType::kMafClientReg, "mafClientReg", "m2m:mafcr", kMafClientReg, true},
     {ResourceType::kMafKeyReg, "mafKeyReg", "m2m:mafkr", kKeyReg, true},
+    {ResourceType::kMefIbcCred, "mefIbcCred", "m2m:mefic", kMefIbcCred, false},
+    {ResourceType::kKmsBase, "KMSBase", "m2m:kmsb", kKmsBase, false},
+    {ResourceType::kKmsKey, "kmsKey", "m2m:kmsk", kKmsKey, false},
 };
 
 const AttributeSpec* find_attribute(const ResourceSpec& spec, std::string_view short_name) {

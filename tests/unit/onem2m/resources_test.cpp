@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "m2msec/core/text.h"
+
 namespace m2msec::onem2m {
 namespace {
 
@@ -36,17 +38,34 @@ void expect_accepted(T type, Op op, std::string_view text) {
 }
 
 TEST(Resources, TypeCodesAndSpecs) {
-  for (std::int64_t code = 7001; code <= 7007; ++code) {
+  for (std::int64_t code = 7001; code <= 7010; ++code) {
     const auto type = resource_type_from_int(code);
     ASSERT_TRUE(type) << code;
     EXPECT_EQ(resource_spec(*type).type, *type);
     EXPECT_TRUE(resource_spec(*type).root.starts_with("m2m:"));
   }
   EXPECT_FALSE(resource_type_from_int(7000));
-  EXPECT_FALSE(resource_type_from_int(7008));
+  EXPECT_FALSE(resource_type_from_int(7011));
   EXPECT_FALSE(resource_type_from_int(2));
   EXPECT_EQ(resource_spec(T::kMefClientReg).root, "m2m:mefcr");
   EXPECT_EQ(resource_spec(T::kMafKeyReg).name, "mafKeyReg");
+}
+
+TEST(Resources, IbcCredentialRequests) {
+  const auto with = [](std::string_view root, std::string_view members) {
+    return concat({"{\"", root, "\":{", members, "}}"});
+  };
+  expect_accepted(T::kMefIbcCred, Op::kCreate, with("m2m:mefic", R"("ibid":"CAE01")"));
+  expect_accepted(T::kMefIbcCred, Op::kCreate, with("m2m:mefic", R"("ibi1":"mef.example.com@4341453031@20300101T000000")"));
+  // What the MEF answers is never sent by the client.
+  for (const std::string_view name : {"ibi2", "ssk", "pvt", "kpak", "rsk", "kmsz", "et"}) {
+    const std::string_view value = name == "et" ? "20300101T000000" : "AAAA";
+    expect_refused(T::kMefIbcCred, Op::kCreate, with("m2m:mefic", concat({"\"", name, "\":\"", value, "\""})), name);
+  }
+  expect_refused(T::kMefIbcCred, Op::kUpdate, with("m2m:mefic", R"("ibid":"CAE01")"), "ibid");
+  expect_accepted(T::kKmsKey, Op::kCreate, with("m2m:kmsk", R"("ibid":"mef.example.com@4341453031@20300101T000000")"));
+  expect_refused(T::kKmsKey, Op::kCreate, with("m2m:kmsk", ""), "ibid");
+  expect_refused(T::kKmsKey, Op::kCreate, with("m2m:kmsk", R"("ibid":"x","ssk":"AAAA")"), "ssk");
 }
 
 TEST(Resources, ClientRegistrationCreateAndUpdate) {

@@ -29,6 +29,10 @@ enum class ResourceType : std::uint32_t {
   kMafBase = 7005,       // <MAFBase>, the root of a MAF (its resource name is "maf")
   kMafClientReg = 7006,  // <mafClientReg>  (8.8.2.3-8.8.2.6)
   kMafKeyReg = 7007,     // <mafKeyReg>     (8.8.2.7-8.8.2.10)
+  // IBC credentials (seed 002 8.3.7; the Release 4 resources are not available to us either).
+  kMefIbcCred = 7008,  // <mefIbcCred>: CREATE under <MEFBase> is IBC Credential (Re-)Provisioning (8.3.7.2/3)
+  kKmsBase = 7009,     // <KMSBase>, the root of a KMS ("kms"): RETRIEVE gives KPAK and Z_S
+  kKmsKey = 7010,      // <kmsKey>: CREATE under <KMSBase> issues SSK, PVT and the RSK of an identity
 };
 
 // JSON kinds an attribute may take.
@@ -101,6 +105,17 @@ inline constexpr std::string_view kRetryDuration = "rtd";       // retryDuration
 inline constexpr std::string_view kCertProvCmdArgs = "cpca";    // certProvCmdArgs
 inline constexpr std::string_view kDevCfgCmdArgs = "dcca";      // devCfgCmdArgs
 inline constexpr std::string_view kMoNodeCmdArgs = "mnca";      // MONodeCmdArgs
+inline constexpr std::string_view kIbcProvCmdArgs = "ibca";     // ibcProvCmdArgs (our addition) {ibcu}
+inline constexpr std::string_view kIbcBasedUri = "ibcu";        // IBCBasedURI (8.3.7.2 pre-condition A)
+// IBC credentials (seed 002 8.3.7) and the KMS.
+inline constexpr std::string_view kIbcId = "ibid";              // ID: the CSE-ID or AE-ID credentials are for
+inline constexpr std::string_view kIbcId1 = "ibi1";             // ID_1: the credential being renewed (8.3.7.3)
+inline constexpr std::string_view kIbcId2 = "ibi2";             // ID_2 = FQDN@hexBinary(ID)@expirationTime
+inline constexpr std::string_view kSsk = "ssk";                 // ECCSI Secret Signing Key
+inline constexpr std::string_view kPvt = "pvt";                 // ECCSI Public Validation Token
+inline constexpr std::string_view kKpak = "kpak";               // ECCSI KMS Public Authentication Key
+inline constexpr std::string_view kRsk = "rsk";                 // SAKKE Receiver Secret Key
+inline constexpr std::string_view kKmsPublicKey = "kmsz";       // SAKKE KMS Public Key Z_S
 // The /fetchCredentials response (Tables 8.3.2.1-5 and -6).
 inline constexpr std::string_view kStatus = "sts";
 inline constexpr std::string_view kCredential = "cred";
