@@ -22,28 +22,17 @@
 #include <string_view>
 
 #include "m2msec/crypto/hash.h"
+#include "bignum.h"
 #include "m2msec/crypto/openssl_errors.h"
 
 namespace m2msec::ibc {
 namespace {
 
-// RAII for the OpenSSL objects used here (a candidate for a helper shared with sakke.cpp).
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_clear_free(b); }
-};
-struct BnCtxFree {
-  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
-};
-struct EcGroupFree {
-  void operator()(EC_GROUP* g) const { EC_GROUP_free(g); }
-};
-struct EcPointFree {
-  void operator()(EC_POINT* p) const { EC_POINT_clear_free(p); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
-using BnCtxPtr = std::unique_ptr<BN_CTX, BnCtxFree>;
-using EcGroupPtr = std::unique_ptr<EC_GROUP, EcGroupFree>;
-using EcPointPtr = std::unique_ptr<EC_POINT, EcPointFree>;
+using detail::BnCtxPtr;
+using detail::BnPtr;
+using detail::EcGroupPtr;
+using detail::EcPointPtr;
+using detail::new_bn;
 
 constexpr std::size_t kN = kEccsiScalarSize;
 // Bound on the draws of one operation: a fair RNG needs a second draw with probability < 2^-32, so reaching
@@ -54,13 +43,6 @@ Error backend(std::string_view what) { return Error::internal(crypto::with_opens
 Error refuse(std::string detail) {
   ERR_clear_error();
   return Error::crypto("ECCSI: " + std::move(detail));
-}
-
-Result<BnPtr> new_bn(bool secret) {
-  BnPtr bn(BN_secure_new());
-  if (!bn) return backend("BN_secure_new");
-  if (secret) BN_set_flags(bn.get(), BN_FLG_CONSTTIME);
-  return bn;
 }
 
 // The curve, its order q and field prime p, and a scratch context for one operation.
