@@ -18,9 +18,47 @@ constexpr std::int64_t kNoMoreCommands = 0;
 constexpr std::int64_t kRepeatedCmdId = 40;
 constexpr std::int64_t kClassNotSupported = 41;
 constexpr std::int64_t kBadArguments = 42;
+constexpr std::int64_t kOk = 20;
+constexpr std::int64_t kUnacceptableArguments = 43;
+constexpr std::int64_t kIbcProv = 4;
+// IBC_PROV results in the pattern of CERT_PROV's 100/101 (seed 002 gives none): our numbers.
+constexpr std::int64_t kIbcProvServerError = 500;
+constexpr std::int64_t kIbcProvClientError = 501;
 
 // A command loop that does not end is the MEF's fault; the client stops.
 constexpr int kMaxCommands = 64;
+
+//= seed 002 §8.3.4.5, §8.3.7.2 pre-condition A
+//# IBC_PROV: the IBCBasedURI must name the MEF's FQDN; then (re-)provisioning over this association. A
+//# credential that fails the client's checks is a client error; a refusal or a broken exchange a server error.
+CommandReport run_ibc_command(Channel& channel, const json::Value& args, const keys::Fqdn& mef_fqdn,
+                              const EnrolOptions& options, Enrolment& out, CommandReport report) {
+  const json::Value* ibc_args = args.find(attr::kIbcProvCmdArgs);
+  const json::Value* uri = ibc_args == nullptr ? nullptr : ibc_args->find(attr::kIbcBasedUri);
+  if (uri == nullptr || uri->string() == nullptr) {
+    report.status = kBadArguments;
+    report.detail = "IBC_PROV without ibcProvCmdArgs.IBCBasedURI";
+    return report;
+  }
+  const auto url = http::Url::parse(*uri->string());
+  if (!url || url->host != mef_fqdn.text()) {
+    report.status = kUnacceptableArguments;
+    report.detail = concat({"the IBCBasedURI ", *uri->string(), " does not name the MEF ", mef_fqdn.text()});
+    return report;
+  }
+  const std::optional<std::string>& current = out.ibc ? std::optional<std::string>(out.ibc->id2) : options.ibc_current;
+  auto credential = provision_ibc(channel, out.client_id, current);
+  if (!credential) {
+    const Category category = credential.error().category();
+    report.status = category == Category::kAuth || category == Category::kCrypto ? kIbcProvClientError
+                                                                                  : kIbcProvServerError;
+    report.detail = credential.error().to_string();
+    return report;
+  }
+  out.ibc = std::move(*credential);
+  report.status = kOk;
+  return report;
+}
 
 }  // namespace
 
@@ -92,7 +130,14 @@ Result<Enrolment> enrol(const EnrolOptions& options) {
       M2MSEC_ASSIGN_OR_RETURN(out.retry_after, onem2m::parse_duration(*retry->string()));
       return out;
     }
-    out.commands.push_back(CommandReport{cmd_id, command_class, status});
+    CommandReport report{cmd_id, command_class, status, {}};
+    if (status == kClassNotSupported && command_class == kIbcProv) {
+      M2MSEC_ASSIGN_OR_RETURN(const keys::Fqdn fqdn, channel.fqdn());
+      const json::Value* args = description->find(attr::kCmdArgs);
+      report = run_ibc_command(channel, args == nullptr ? json::Value() : *args, fqdn, options, out, std::move(report));
+      status = report.status;
+    }
+    out.commands.push_back(std::move(report));
     last_reported = cmd_id;
     json::Object update{{std::string(attr::kCmdId), cmd_id}, {std::string(attr::kCmdStatusCode), status}};
     M2MSEC_ASSIGN_OR_RETURN(command, channel.call(Operation::kUpdate, command_path, ResourceType::kMefClientCmd,

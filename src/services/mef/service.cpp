@@ -6,6 +6,7 @@
 #include "m2msec/core/encoding.h"
 #include "m2msec/core/text.h"
 #include "m2msec/core/timestamp.h"
+#include "m2msec/ibc/identity.h"
 #include "m2msec/keys/export.h"
 #include "m2msec/onem2m/duration.h"
 #include "m2msec/onem2m/resources.h"
@@ -195,6 +196,77 @@ struct Service::State {
     return registry::respond(request, request.op == Operation::kUpdate ? Rsc::kUpdated : Rsc::kOk, ResourceType::kMefClientCmd, run());
   }
 
+  //= seed 002 §8.3.7.2, §8.3.7.3
+  //# IBC Credential Provisioning, inside the association of a MEF Handshake: the client names its ID (or its
+  //# current ID_1 to renew it); the MEF makes a unique ID_2 = FQDN@hexBinary(ID)@expirationTime, has the KMS
+  //# issue the keys of ID_2, and answers (ID_2, SSK, PVT, KPAK), with the SAKKE RSK and Z_S of the same KMS.
+  onem2m::Response provision_ibc(const onem2m::Request& request, const Identified& who) const {
+    const auto run = [&]() -> Result<json::Object> {
+      if (!options.kms) return Error::unsupported("this MEF has no KMS for IBC credentials");
+      if (!request.pc) return Error::usage("the IBC credential request has no content");
+      M2MSEC_ASSIGN_OR_RETURN(const json::Object content,
+                              onem2m::check_content(ResourceType::kMefIbcCred, Operation::kCreate, *request.pc));
+      const json::Value* id = content.find(attr::kIbcId);
+      const json::Value* id1 = content.find(attr::kIbcId1);
+      if ((id == nullptr) == (id1 == nullptr)) return Error::usage("name exactly one of ibid (ID) and ibi1 (ID_1)");
+      const store::Time now = registry::now(settings);
+      std::string identity;
+      if (id != nullptr) {
+        identity = *id->string();
+      } else {
+        //= seed 002 §8.3.7.3 pre-condition A
+        //# Only a credential this MEF issued to this client, and still valid, is renewed.
+        M2MSEC_ASSIGN_OR_RETURN(const ibc::IbcIdentity current, ibc::IbcIdentity::parse(*id1->string()));
+        M2MSEC_ASSIGN_OR_RETURN(const auto issued, options.store->find_ibc_identity(*id1->string()));
+        if (!issued || issued->client_id != who.caller.client_id || issued->expires <= now ||
+            current.fqdn != options.fqdn.text()) {
+          return Error(Category::kPolicy, Rsc::kOriginatorHasNoPrivilege, "ID_1 is not a valid IBC identity of this client");
+        }
+        identity = std::string(as_text(current.id));
+      }
+      // The association proved the MEF Client ID: credentials are issued for it only (an ID of another entity
+      // would let one enrolee sign as another).
+      if (identity != who.caller.client_id) {
+        return Error(Category::kPolicy, Rsc::kOriginatorHasNoPrivilege,
+                     concat({"IBC credentials are issued for the caller's own ID ", who.caller.client_id}));
+      }
+      const store::Time expires = std::min(now + options.ibc_lifetime, who.caller.credential_expires);
+      if (expires <= now) return Error(Category::kPolicy, Rsc::kOriginatorHasNoPrivilege, "the enrolment has expired");
+      //= seed 002 §8.3.7.2 NOTE 1
+      //# ID_2 is unique: the store refuses an ID_2 recorded before; the next one is a second earlier.
+      std::string id2;
+      for (int attempt = 0; id2.empty(); ++attempt) {
+        if (attempt == 16) return Error(Category::kInternal, "no unique ID_2 could be made");
+        ibc::IbcIdentity made{options.fqdn.text(), Bytes(as_bytes(identity).begin(), as_bytes(identity).end()),
+                              expires - std::chrono::seconds(attempt)};
+        M2MSEC_ASSIGN_OR_RETURN(std::string candidate, made.format());
+        Result<void> added = options.store->add_ibc_identity(
+            store::IbcIdentityRecord{candidate, who.caller.client_id, now, made.expires});
+        if (added) {
+          id2 = std::move(candidate);
+        } else if (added.error().rsc() != Rsc::kConflict) {
+          return std::move(added).error();
+        }
+      }
+      // A KMS that refuses or cannot be reached is this MEF's failure, not the client's (5000, no detail).
+      auto keys = options.kms->issue(as_bytes(id2));
+      auto parameters = keys ? options.kms->parameters() : Result<kms::PublicParameters>(keys.error());
+      if (!parameters) {
+        return Error(Category::kIo, Rsc::kInternalServerError, "the KMS issued no keys: " + parameters.error().to_string());
+      }
+      M2MSEC_ASSIGN_OR_RETURN(const ibc::IbcIdentity issued, ibc::IbcIdentity::parse(id2));
+      M2MSEC_ASSIGN_OR_RETURN(const std::string expiration, format_m2m_timestamp(issued.expires));
+      return json::Object{{std::string(attr::kIbcId2), id2},
+                          {std::string(attr::kExpirationTime), expiration},
+                          {std::string(attr::kSsk), base64_encode(keys->eccsi.ssk.view())},
+                          {std::string(attr::kPvt), base64_encode(keys->eccsi.pvt)},
+                          {std::string(attr::kKpak), base64_encode(parameters->kpak)},
+                          {std::string(attr::kRsk), base64_encode(keys->rsk.view())},
+                          {std::string(attr::kKmsPublicKey), base64_encode(parameters->z)}};
+    };
+    return registry::respond(request, Rsc::kCreated, ResourceType::kMefIbcCred, run());
+  }
+
   //= TS-0003 V3.18.0 §8.3.2.1 step 6 (Tables 8.3.2.1-5, 8.3.2.1-6)
   //# RETRIEVE /fetchCredentials/<KeID>/<SUID> by an Enrolment Target.
   onem2m::Response fetch_credentials(const onem2m::Request& request, const Identified& who, std::string_view ke_text,
@@ -255,6 +327,10 @@ onem2m::Response Service::handle(const onem2m::Request& request, const tls::Sess
   if (path.size() == 3 && path[0] == kBase && path[2] == kCommand) {
     if (op != Operation::kRetrieve && op != Operation::kUpdate) return registry::not_allowed(request);
     return s.command(request, *who, path[1]);
+  }
+  if (path.size() == 1 && path[0] == kBase && op == Operation::kCreate &&
+      request.ty == static_cast<std::uint32_t>(ResourceType::kMefIbcCred)) {
+    return s.provision_ibc(request, *who);
   }
   const auto& caller = *who;
   return registry::route(s.settings, request, who->caller,
@@ -320,6 +396,7 @@ std::optional<CommandClass> command_class_named(std::string_view name) {
   if (name == "cert-prov") return CommandClass::kCertProv;
   if (name == "dev-cfg") return CommandClass::kDevCfg;
   if (name == "mo-node") return CommandClass::kMoNode;
+  if (name == "ibc-prov") return CommandClass::kIbcProv;
   return std::nullopt;
 }
 
@@ -332,6 +409,7 @@ Result<std::string> queue_command(store::Store& store, std::string_view client_i
     case CommandClass::kCertProv: member = attr::kCertProvCmdArgs; break;
     case CommandClass::kDevCfg: member = attr::kDevCfgCmdArgs; break;
     case CommandClass::kMoNode: member = attr::kMoNodeCmdArgs; break;
+    case CommandClass::kIbcProv: member = attr::kIbcProvCmdArgs; break;
     case CommandClass::kNoMoreCommands:
       return Error::usage("NO_MORE_COMMANDS is issued by the MEF when the queue is empty, not queued");
   }

@@ -5,6 +5,7 @@
 //   mef/<MEFClientRegID>/cmd    the <mefClientCmd>: RETRIEVE (Command Retrieve), UPDATE (Command Update)
 //   mef/<RelativeKeyID>         RETRIEVE (Key Retrieval, by a listed target), UPDATE, DELETE (by the source)
 //   fetchCredentials/<KeID>/<SUID>   RETRIEVE by an Enrolment Target (8.3.2.1 step 6)
+//   mef, CREATE ty=7008         IBC Credential Provisioning (seed 002 8.3.7.2) and Re-Provisioning (8.3.7.3)
 //
 // PPSK RSPF (8.3.2.1): the MEF Handshake is TLS-PSK with KpmID/Kpm (EnroleeResolver). The Enrolment Key
 // is exported from that association when the client registers in it: the MEF Client Registration of a
@@ -23,6 +24,7 @@
 #include "m2msec/json/json.h"
 #include "m2msec/keys/derive.h"
 #include "m2msec/keys/identifiers.h"
+#include "m2msec/kms/kms.h"
 #include "m2msec/mef/credentials.h"
 #include "m2msec/onem2m/primitive.h"
 #include "m2msec/store/store.h"
@@ -44,6 +46,10 @@ struct ServiceOptions {
   std::chrono::seconds retry_duration{std::chrono::hours(1)};
   // The MEFClientCfg attached to every registration (8.3.5.2.4); none when empty.
   std::optional<json::Object> client_cfg{};
+  // IBC Credential Provisioning (seed 002 8.3.7): the KMS that issues the keys (none: refused, NOT_IMPLEMENTED)
+  // and the lifetime of an ID_2 (capped by the caller's enrolment).
+  std::shared_ptr<const kms::Issuer> kms{};
+  std::chrono::seconds ibc_lifetime{std::chrono::hours(24 * 30)};
 };
 
 class Service {
@@ -74,8 +80,11 @@ class EnroleeResolver final : public tls::PskResolver {
 
 // MEF Client Commands (8.3.9) an operator queues for a client: cmdClassID and cmdArgs in short names
 // (12.4.4-12.4.9). The class decides which member cmdArgs holds; arguments are checked before queueing.
-enum class CommandClass : std::uint8_t { kNoMoreCommands = 0, kCertProv = 1, kDevCfg = 2, kMoNode = 3 };
-std::optional<CommandClass> command_class_named(std::string_view name);  // "cert-prov", "dev-cfg", "mo-node"
+// IBC_PROV (4) is our number for the IBC Credential Provisioning command of seed 002 8.3.4.5, which gives none;
+// its cmdArgs member is ibcProvCmdArgs {IBCBasedURI}.
+enum class CommandClass : std::uint8_t { kNoMoreCommands = 0, kCertProv = 1, kDevCfg = 2, kMoNode = 3, kIbcProv = 4 };
+// "cert-prov", "dev-cfg", "mo-node", "ibc-prov"
+std::optional<CommandClass> command_class_named(std::string_view name);
 // Queues the command; returns its cmdID.
 Result<std::string> queue_command(store::Store& store, std::string_view client_id, CommandClass command_class,
                                   const json::Object& arguments);
