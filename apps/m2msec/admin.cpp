@@ -73,7 +73,7 @@ Result<void> add_command(store::Store& db, const std::vector<std::string_view>& 
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view client_id, opts.required("client-id"));
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view class_name, opts.required("class"));
   const auto command_class = mef::command_class_named(class_name);
-  if (!command_class) return Error::usage("--class must be cert-prov, dev-cfg or mo-node");
+  if (!command_class) return Error::usage("--class must be cert-prov, dev-cfg, mo-node or ibc-prov");
   M2MSEC_ASSIGN_OR_RETURN(const json::Value arguments, json::parse(opts.get("args").value_or("{}")));
   if (arguments.object() == nullptr) return Error::usage("--args must be a JSON object (cmdArgs in short names)");
   M2MSEC_ASSIGN_OR_RETURN(const std::string cmd_id,

@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "files.h"
 #include "m2msec/client/maf.h"
 #include "m2msec/client/mef.h"
 #include "m2msec/core/encoding.h"
@@ -151,9 +152,18 @@ Result<void> maf_retrieve_key(const std::vector<std::string_view>& args) {
 
 Result<void> run_enrol(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const Options opts,
-                          Options::parse(args, with_certificate({"mef", "sni", "kpm-id", "kpm", "admin-fqdn", "lifetime"}),
+                          Options::parse(args, with_certificate({"mef", "sni", "kpm-id", "kpm", "admin-fqdn", "lifetime",
+                                                                 "ibc-out", "ibc-current"}),
                                          {"show-secrets"}));
   client::EnrolOptions options;
+  // An IBC credential an IBC_PROV command provisions is written to --ibc-out (owner-readable only); with
+  // --ibc-current (such a file) the command renews that credential (seed 002 8.3.7.3).
+  const auto ibc_out = opts.get("ibc-out");
+  if (const auto current = opts.get("ibc-current")) {
+    M2MSEC_ASSIGN_OR_RETURN(const std::string text, read_file(*current));
+    M2MSEC_ASSIGN_OR_RETURN(const client::IbcCredential held, client::parse_ibc_credential(text));
+    options.ibc_current = held.id2;
+  }
   M2MSEC_ASSIGN_OR_RETURN(options.mef, endpoint(opts, "mef", "kpm-id", "kpm", tls::PskIdentityKind::kKpmId));
   options.admin_fqdn = std::string(opts.get("admin-fqdn").value_or(""));
   M2MSEC_ASSIGN_OR_RETURN(options.lifetime, seconds_option(opts, "lifetime", std::chrono::hours(24 * 30)));
@@ -163,8 +173,14 @@ Result<void> run_enrol(const std::vector<std::string_view>& args) {
             << "client-id=" << enrolment.client_id << '\n'
             << "expires=" << timestamp(enrolment.expires) << '\n';
   for (const auto& command : enrolment.commands) {
-    std::cout << "command cmd-id=" << command.cmd_id << " class=" << command.cmd_class << " status=" << command.status
-              << '\n';
+    std::cout << "command cmd-id=" << command.cmd_id << " class=" << command.cmd_class << " status=" << command.status;
+    if (!command.detail.empty()) std::cout << " detail=\"" << command.detail << '"';
+    std::cout << '\n';
+  }
+  if (enrolment.ibc) {
+    std::cout << "ibc-id2=" << enrolment.ibc->id2 << '\n' << "ibc-expires=" << timestamp(enrolment.ibc->expires) << '\n';
+    if (!ibc_out) return Error::usage("the MEF provisioned an IBC credential and no --ibc-out was given to keep it");
+    M2MSEC_TRY(write_file(*ibc_out, as_text(client::ibc_credential_text(*enrolment.ibc).view()), /*secret=*/true));
   }
   std::cout << "retry-after=" << enrolment.retry_after.count() << '\n';
   if (opts.flag("show-secrets")) std::cout << "ke=" << hex_encode(enrolment.ke.view()) << '\n';

@@ -40,25 +40,6 @@ std::vector<std::string> comma_list(std::string_view text) {
   return out;
 }
 
-// --psk-file: "<psk identity> <key hex>" per line. The identity is a KpsaID (TS-0003 V3.18.0 10.5) and the
-// association is bound to it as it is, the credential the app rules and the admin credentials name.
-Result<std::shared_ptr<tls::InMemoryPskResolver>> load_psk_file(const std::string& path) {
-  auto resolver = std::make_shared<tls::InMemoryPskResolver>(tls::PskIdentityKind::kKpsaId);
-  M2MSEC_TRY(for_each_line(path, [&](const std::string& where, std::istringstream& words) -> Result<void> {
-    std::string identity, key_hex, extra;
-    if (!(words >> identity >> key_hex) || (words >> extra)) {
-      return Error::usage(where + ": expected '<psk identity> <key hex>'");
-    }
-    auto key = hex_decode_secret(key_hex);
-    if (!key) return Error::usage(where + ": the key is not hex");
-    if (auto added = resolver->add(identity, std::move(*key), identity); !added) {
-      return Error::usage(where + ": " + added.error().detail());
-    }
-    return {};
-  }));
-  return resolver;
-}
-
 // --app-rules: "<credential> <app-IDs,...> <AE-IDs,...> [<role IDs,...>]" per line (TS-0001
 // <serviceSubscribedAppRule>: applicableCredIDs, allowedApp-IDs, allowedAEs, allowedRole-IDs).
 Result<std::vector<cse::AppRule>> load_app_rules(const std::string& path) {

@@ -15,6 +15,7 @@
 #include "m2msec/core/error.h"
 #include "m2msec/http/server.h"
 #include "m2msec/store/store.h"
+#include "m2msec/tls/credentials.h"
 #include "m2msec/tls/session.h"
 
 namespace m2msec::daemon {
@@ -52,8 +53,16 @@ Result<tls::Config> certificate_listener_config(const cli::Options& opts, std::s
 Result<void> for_each_line(const std::string& path,
                            const std::function<Result<void>(const std::string&, std::istringstream&)>& on_line);
 
-// The MEF and/or MAF roles on one TLS-PSK listener (--listen), from the store of --data-dir / --database.
-Result<void> start_enrolment_roles(const cli::Options& opts, bool mef, bool maf, Running& running);
+// --psk-file: "<psk identity> <key hex>" per line; each association is bound to its identity as it is.
+Result<std::shared_ptr<tls::InMemoryPskResolver>> load_psk_file(const std::string& path);
+
+// The MEF, MAF and KMS roles on one TLS-PSK listener (--listen), from the store of --data-dir / --database.
+struct EnrolmentRoles {
+  bool mef = false;
+  bool maf = false;
+  bool kms = false;
+};
+Result<void> start_enrolment_roles(const cli::Options& opts, EnrolmentRoles roles, Running& running);
 // The secure hosting CSE (cse.cpp): a TLS-PSK listener (--listen, --psk-file), optionally a certificate listener.
 Result<void> start_cse_role(const cli::Options& opts, Running& running);
 // /health and /metrics over plain HTTP on --ops-listen (default: the --listen host, any free port).

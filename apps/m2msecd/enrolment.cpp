@@ -1,19 +1,24 @@
-// The MEF and MAF roles: one TLS-PSK listener (TS-0003 V3.18.0 10.2.2) whose PSK resolver knows the enrolees'
+// The MEF, MAF and KMS roles: one TLS-PSK listener (TS-0003 V3.18.0 10.2.2) whose PSK resolver knows the enrolees'
 // KpmIDs (MEF Handshake, 8.3.5.2.2) and the MAF clients' KmIDs and KeIDs (MAF Handshake, 8.8.2.2), optionally a
 // certificate listener (--cert-listen), and one oneM2M HTTP binding in front of both services, which route by
 // their base resource (mef, fetchCredentials, maf). Everything they keep is in the store, so several replicas can share one PostgreSQL database.
+#include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "daemon.h"
+#include "m2msec/client/ibc.h"
 #include "m2msec/client/mef.h"
 #include "m2msec/core/encoding.h"
 #include "m2msec/core/text.h"
 #include "m2msec/crypto/random.h"
 #include "m2msec/http/onem2m.h"
+#include "m2msec/kms/service.h"
 #include "m2msec/maf/service.h"
 #include "m2msec/mef/service.h"
 #include "m2msec/tls/net.h"
 #include "m2msec/tls/profile.h"
+#include "files.h"
 #include "store.h"
 
 namespace m2msec::daemon {
@@ -72,12 +77,61 @@ std::string role_of(std::string_view to) {
   const std::string_view first = to.substr(0, to.find('/'));
   if (first == "mef" || first == "fetchCredentials") return "mef";
   if (first == "maf") return "maf";
+  if (first == "kms") return "kms";
   return "none";
+}
+
+// The KMS master secrets: --kms-master, or <data-dir>/kms-master made on the first start (owner-readable only).
+Result<kms::MasterKeys> kms_master(const cli::Options& opts) {
+  std::string path;
+  if (const auto given = opts.get("kms-master")) {
+    path = std::string(*given);
+  } else if (const auto dir = opts.get("data-dir")) {
+    path = concat({*dir, "/kms-master"});
+    if (!std::filesystem::exists(path)) {
+      M2MSEC_ASSIGN_OR_RETURN(const kms::MasterKeys made, kms::generate_master());
+      M2MSEC_TRY(cli::write_file(path, as_text(kms::master_text(made).view()), /*secret=*/true));
+      std::cout << "kms master secrets generated in " << path << std::endl;
+    }
+  } else {
+    return Error::usage("the kms role needs --kms-master FILE or --data-dir");
+  }
+  M2MSEC_ASSIGN_OR_RETURN(const std::string text, cli::read_file(path));
+  return kms::parse_master(text);
+}
+
+// The KMS the MEF asks: the one in this process, or --kms-url with the PSK --kms-psk-id / --kms-psk (whose
+// identity the KMS lists in its --kms-clients); none without either.
+Result<std::shared_ptr<const kms::Issuer>> mef_kms(const cli::Options& opts, std::shared_ptr<const kms::Issuer> local) {
+  if (local) return local;
+  const auto url = opts.get("kms-url");
+  if (!url) return std::shared_ptr<const kms::Issuer>();
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view psk_id, opts.required("kms-psk-id"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view psk_hex, opts.required("kms-psk"));
+  M2MSEC_ASSIGN_OR_RETURN(SecretBytes psk, hex_decode_secret(psk_hex));
+  tls::Config config;
+  config.profile = tls::find_profile("ts0003-tls12-psk");
+  config.server_name = std::string(opts.get("kms-sni").value_or(""));
+  config.psk = tls::ClientPsk{std::string(psk_id), std::move(psk)};
+  M2MSEC_ASSIGN_OR_RETURN(client::Endpoint endpoint, client::Endpoint::make(*url, std::move(config), std::string(psk_id)));
+  return std::shared_ptr<const kms::Issuer>(std::make_shared<client::RemoteKms>(std::move(endpoint)));
+}
+
+std::set<std::string> listed(std::string_view text) {
+  std::set<std::string> out;
+  while (!text.empty()) {
+    const std::string_view item = text.substr(0, text.find(','));
+    if (!item.empty()) out.emplace(item);
+    text.remove_prefix(std::min(text.size(), item.size() + 1));
+  }
+  return out;
 }
 
 }  // namespace
 
-Result<void> start_enrolment_roles(const cli::Options& opts, bool mef_role, bool maf_role, Running& running) {
+Result<void> start_enrolment_roles(const cli::Options& opts, EnrolmentRoles roles, Running& running) {
+  const bool mef_role = roles.mef;
+  const bool maf_role = roles.maf;
   M2MSEC_ASSIGN_OR_RETURN(running.store, cli::open_store(opts));
   const auto clock = std::make_shared<SystemClock>();
   M2MSEC_ASSIGN_OR_RETURN(const keys::Fqdn mef_fqdn, fqdn_option(opts, "mef-fqdn"));
@@ -85,6 +139,21 @@ Result<void> start_enrolment_roles(const cli::Options& opts, bool mef_role, bool
   M2MSEC_ASSIGN_OR_RETURN(const std::chrono::seconds max_lifetime,
                           seconds_option(opts, "max-lifetime", std::chrono::hours(24 * 365)));
   std::vector<std::shared_ptr<const tls::PskResolver>> resolvers;
+
+  //= seed 002 §8.3.7.2 NOTE 2
+  //# The KMS holds KSAK and z_S and issues the keys of an ID_2; a MEF in this process asks it directly.
+  std::shared_ptr<const kms::Issuer> local_kms;
+  std::shared_ptr<const kms::Service> kms_service;
+  if (roles.kms) {
+    M2MSEC_ASSIGN_OR_RETURN(kms::MasterKeys master, kms_master(opts));
+    local_kms = std::make_shared<const kms::LocalIssuer>(std::move(master));
+    kms_service = std::make_shared<const kms::Service>(
+        kms::ServiceOptions{local_kms, listed(opts.get("kms-clients").value_or(""))});
+  }
+  if (const auto psk_file = opts.get("psk-file")) {
+    M2MSEC_ASSIGN_OR_RETURN(auto callers, load_psk_file(std::string(*psk_file)));
+    resolvers.push_back(std::move(callers));
+  }
 
   std::shared_ptr<const mef::Service> mef;
   if (mef_role) {
@@ -95,6 +164,8 @@ Result<void> start_enrolment_roles(const cli::Options& opts, bool mef_role, bool
     options.max_lifetime = max_lifetime;
     // Enrolees configured without a target enrol for the MAF served here (or the one named).
     options.default_target = std::string(opts.get("enrolment-target").value_or(maf_role ? maf_fqdn.text() : ""));
+    M2MSEC_ASSIGN_OR_RETURN(options.kms, mef_kms(opts, local_kms));
+    M2MSEC_ASSIGN_OR_RETURN(options.ibc_lifetime, seconds_option(opts, "ibc-lifetime", std::chrono::hours(24 * 30)));
     mef = std::make_shared<const mef::Service>(std::move(options));
     resolvers.push_back(std::make_shared<mef::EnroleeResolver>(running.store));
   }
@@ -130,7 +201,7 @@ Result<void> start_enrolment_roles(const cli::Options& opts, bool mef_role, bool
   psk_config.clock = clock;
 
   const std::shared_ptr<Metrics> metrics = running.metrics;
-  const http::Handler handler = http::primitive_handler([mef, maf, metrics](const onem2m::Request& request,
+  const http::Handler handler = http::primitive_handler([mef, maf, kms_service, metrics](const onem2m::Request& request,
                                                                             const http::Connection& connection) {
     const auto start = std::chrono::steady_clock::now();
     const std::string role = role_of(request.to);
@@ -139,6 +210,8 @@ Result<void> start_enrolment_roles(const cli::Options& opts, bool mef_role, bool
       response = mef->handle(request, connection.session);
     } else if (role == "maf" && maf) {
       response = maf->handle(request, connection.session);
+    } else if (role == "kms" && kms_service) {
+      response = kms_service->handle(request, connection.session);
     } else {
       response = onem2m::error_response(
           request, Error(Category::kUsage, Rsc::kNotFound, concat({"no resource '", request.to, "' here"})));
@@ -153,6 +226,7 @@ Result<void> start_enrolment_roles(const cli::Options& opts, bool mef_role, bool
     metrics->watch(std::string(auth), server.get());
     if (mef) std::cout << "listening role=mef url=" << server->url() << "/mef auth=" << auth << std::endl;
     if (maf) std::cout << "listening role=maf url=" << server->url() << "/maf auth=" << auth << std::endl;
+    if (kms_service) std::cout << "listening role=kms url=" << server->url() << "/kms auth=" << auth << std::endl;
     std::string port = std::to_string(server->port());
     running.servers.push_back(std::move(server));
     return port;

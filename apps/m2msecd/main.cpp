@@ -3,6 +3,11 @@
 //        the oneM2M HTTP binding on one TLS-PSK listener (--listen), with their state in the store
 //        (--data-dir DIR: SQLite; --database CONNINFO: PostgreSQL), and /health and /metrics on --ops-listen;
 //        with --cert-listen (and --cert, --key, --client-ca, --client-flavour) also a certificate listener.
+//   kms  the Key Management Service of IBC credentials (seed 002 8.3.7), with mef/maf or alone on the same kind of
+//        listener: master secrets from --kms-master FILE (`m2msec ibc kms-init`; default <data-dir>/kms-master,
+//        made on the first start), keys issued to the identities of --kms-clients (and to the MEF in the same
+//        process); --psk-file adds PSK callers. A MEF without the kms role asks --kms-url with --kms-psk-id /
+//        --kms-psk; --ibc-lifetime (seconds) bounds the ID_2 it issues.
 //        Without any argument m2msecd runs the embedded default: --data-dir var --listen 127.0.0.1:8443
 //        --ops-listen 127.0.0.1:9464 --roles mef,maf --dev-credentials.
 //   est  the MEF's certificate provisioning (TS-0003 V3.18.0 clause 8.3.6.2, RFC 7030) over HTTPS, on a
@@ -49,6 +54,25 @@ Result<void> for_each_line(const std::string& path,
   return {};
 }
 
+// --psk-file: "<psk identity> <key hex>" per line. The identity is a KpsaID (TS-0003 V3.18.0 10.5) and the
+// association is bound to it as it is, the credential the app rules and the admin credentials name.
+Result<std::shared_ptr<tls::InMemoryPskResolver>> load_psk_file(const std::string& path) {
+  auto resolver = std::make_shared<tls::InMemoryPskResolver>(tls::PskIdentityKind::kKpsaId);
+  M2MSEC_TRY(for_each_line(path, [&](const std::string& where, std::istringstream& words) -> Result<void> {
+    std::string identity, key_hex, extra;
+    if (!(words >> identity >> key_hex) || (words >> extra)) {
+      return Error::usage(where + ": expected '<psk identity> <key hex>'");
+    }
+    auto key = hex_decode_secret(key_hex);
+    if (!key) return Error::usage(where + ": the key is not hex");
+    if (auto added = resolver->add(identity, std::move(*key), identity); !added) {
+      return Error::usage(where + ": " + added.error().detail());
+    }
+    return {};
+  }));
+  return resolver;
+}
+
 namespace {
 
 using cli::Options;
@@ -59,6 +83,8 @@ const std::vector<std::string_view> kOptions{
     // mef, maf
     "data-dir", "database", "kek-file", "ops-listen", "mef-fqdn", "maf-fqdn", "enrolment-lifetime",
     "enrolment-target", "retry-duration", "max-lifetime", "mef-url", "mef-sni", "mef-kpm-id", "mef-kpm", "cert-listen",
+    // kms, and the MEF's IBC Credential Provisioning
+    "kms-master", "kms-clients", "kms-url", "kms-sni", "kms-psk-id", "kms-psk", "ibc-lifetime",
     // cse
     "psk-file", "cse-id", "sp-id", "cse-name", "admin-originator", "admin-credential", "app-rules", "token-issuers",
     "release"};
@@ -211,11 +237,12 @@ Result<void> start_est(const Options& opts, Running& running) {
   return {};
 }
 
-// --roles: a comma-separated set of mef, maf, est, cse. est and cse run alone (each has its own listeners and
-// options).
+// --roles: a comma-separated set of mef, maf, kms, est, cse. est and cse run alone (each has its own listeners
+// and options).
 struct Roles {
   bool mef = false;
   bool maf = false;
+  bool kms = false;
   bool est = false;
   bool cse = false;
 };
@@ -226,12 +253,13 @@ Result<Roles> parse_roles(std::string_view text) {
     const std::string_view role = text.substr(0, text.find(','));
     if (role == "mef") out.mef = true;
     else if (role == "maf") out.maf = true;
+    else if (role == "kms") out.kms = true;
     else if (role == "est") out.est = true;
     else if (role == "cse") out.cse = true;
-    else return Error::unsupported("role '" + std::string(role) + "': this build serves mef, maf, est and cse");
+    else return Error::unsupported("role '" + std::string(role) + "': this build serves mef, maf, kms, est and cse");
     text.remove_prefix(std::min(text.size(), role.size() + 1));
   }
-  const int count = int{out.mef || out.maf} + int{out.est} + int{out.cse};
+  const int count = int{out.mef || out.maf || out.kms} + int{out.est} + int{out.cse};
   if (count == 0) return Error::usage("--roles names no role");
   if (count > 1) return Error::usage("the est and cse roles each run in an m2msecd of their own");
   return out;
@@ -255,7 +283,7 @@ Result<void> run(const std::vector<std::string_view>& args) {
     M2MSEC_TRY(start_cse_role(opts, running));
     M2MSEC_TRY(start_ops(opts, running));
   } else {
-    M2MSEC_TRY(start_enrolment_roles(opts, roles.mef, roles.maf, running));
+    M2MSEC_TRY(start_enrolment_roles(opts, EnrolmentRoles{roles.mef, roles.maf, roles.kms}, running));
     M2MSEC_TRY(start_ops(opts, running));
   }
   int signal_number = 0;

@@ -7,6 +7,8 @@ end to end, real processes on loopback:
   admin ...` drive it; `cse_server` (tests/system/cse_server.cpp) is the hosting CSE that retrieves Kc from the
   MAF; `openssl s_client` over TLS-PSK is the independent client, for the CSE and for raw oneM2M HTTP requests
   (bad input, replays, wrong originators). Python's hmac checks the Km derivation (TS-0003 10.3.2).
+  IBC Credential Provisioning (seed 002 8.3.7) with the MEF and a KMS in separate processes: the IBC_PROV
+  command, the credential checked and kept by `m2msec enrol`, then used by `m2msec ibc sign|verify|encap|decap`.
   Also: the certificate-based MEF and MAF Handshakes (with the test PKI of testpki.py), MEF Client Commands
   (8.3.9), re-enrolment, expired enrolments (10.7), durability of acknowledged enrolments across SIGKILL, and
   the ops endpoint (/health, /metrics).
@@ -119,7 +121,7 @@ class Daemon(Proc):
         super().__init__(name, [m2msecd] + args, work)
         found = self.wait_for(r"^listening role=ops url=(\S+)$")
         self.ops = found[0] if found else None
-        self.roles = dict(re.findall(r"^listening role=(mef|maf) url=https://127\.0\.0\.1:(\d+)/\w+ auth=psk$",
+        self.roles = dict(re.findall(r"^listening role=(mef|maf|kms) url=https://127\.0\.0\.1:(\d+)/\w+ auth=psk$",
                                      self.stdout(), re.M))
         ports = set(self.roles.values())
         self.port = int(ports.pop()) if len(ports) == 1 else None
@@ -765,6 +767,134 @@ def scenario_split(m2msec, m2msecd, cse_server, work):
         mef.stop()
 
 
+def credential_file(path):
+    with open(path) as f:
+        return dict(line.split("=", 1) for line in f.read().splitlines() if "=" in line)
+
+
+def scenario_ibc(m2msec, m2msecd, work):
+    """IBC Credential Provisioning (seed 002 8.3.7.2, 8.3.7.3): a KMS-only m2msecd holding master secrets made by
+    `m2msec ibc kms-init`, a MEF-only m2msecd asking it over TLS-PSK, `m2msec enrol` executing the IBC_PROV command."""
+    cli = Cli(m2msec, ["--data-dir", os.path.join(work, "ibc-mef")])
+    master = os.path.join(work, "kms-master")
+    done = run([m2msec, "ibc", "kms-init", "--out", master])
+    kms_public = fields(done.stdout.decode())
+    check("ibc: m2msec ibc kms-init", done.returncode == 0 and kms_public.get("kpak") and kms_public.get("z"),
+          out_of(done))
+    mef_psk, nosy_psk, kpm = hexkey(), hexkey(), hexkey()
+    psk_file = os.path.join(work, "kms-callers")
+    with open(psk_file, "w") as f:
+        f.write("mef@%s %s\nnosy@%s %s\n" % (FQDN, mef_psk, FQDN, nosy_psk))
+    kms = Daemon(m2msecd, "ibc-kms", ["--data-dir", os.path.join(work, "ibc-kms"), "--listen", "127.0.0.1:0",
+                                       "--roles", "kms", "--kms-master", master, "--kms-clients", "mef@" + FQDN,
+                                       "--psk-file", psk_file], work)
+    mef = rogue = None
+    try:
+        if not check("ibc: KMS-only m2msecd starts", kms.ok() and set(kms.roles) == {"kms"}, kms.stdout() + kms.stderr()):
+            return
+        r = raw(kms.port, "nosy@" + FQDN, nosy_psk, "GET", "/kms", "nosy@" + FQDN, unique_ri("kms"))
+        kmsb = (r.json or {}).get("m2m:kmsb", {})
+        check("ibc: any PSK caller reads KPAK and Z_S from the KMS, those kms-init printed",
+              r.rsc == 2000 and base64.b64decode(kmsb.get("kpak", "")).hex() == kms_public["kpak"].lower() and
+              base64.b64decode(kmsb.get("kmsz", "")).hex() == kms_public["z"].lower(), r)
+        r = raw(kms.port, "nosy@" + FQDN, nosy_psk, "POST", "/kms", "nosy@" + FQDN, unique_ri("kms"),
+                {"m2m:kmsk": {"ibid": "localhost@43@20990101T000000"}}, "application/json;ty=7010")
+        check("ibc: a caller the KMS does not list gets no keys: 4103", r.rsc == 4103 and b"ssk" not in r.body, r)
+
+        check("ibc: the device is an enrolee of the MEF",
+              cli.add_enrolee("ibc1", kpm, "--enrolee-id", "Cibc1").returncode == 0)
+        mef = Daemon(m2msecd, "ibc-mef", ["--data-dir", os.path.join(work, "ibc-mef"), "--listen", "127.0.0.1:0",
+                                           "--roles", "mef", "--kms-url", "https://127.0.0.1:%d/kms" % kms.port,
+                                           "--kms-sni", FQDN, "--kms-psk-id", "mef@" + FQDN, "--kms-psk", mef_psk], work)
+        if not check("ibc: MEF-only m2msecd with a remote KMS starts", mef.ok(), mef.stdout() + mef.stderr()):
+            return
+        queued = cli.admin("mef", "add-command", "--client-id", "Cibc1", "--class", "ibc-prov", "--args",
+                           json.dumps({"ibcu": mef.url("mef")}))
+        check("ibc: admin mef add-command --class ibc-prov", queued.returncode == 0, out_of(queued))
+        first = os.path.join(work, "ibc1.cred")
+        done = run([m2msec, "enrol", "--mef", mef.url("mef"), "--kpm-id", "ibc1", "--kpm", kpm, "--ibc-out", first])
+        got = fields(done.stdout.decode())
+        statuses = [c.get("status") for c in got["commands"]]
+        expected_prefix = "%s@%s@" % (FQDN, b"Cibc1".hex())
+        id2 = got.get("ibc-id2", "")
+        check("ibc: enrol executes IBC_PROV: status 20 (OK), ID_2 = FQDN@hexBinary(ID)@expirationTime",
+              done.returncode == 0 and statuses == ["20"] and id2.startswith(expected_prefix) and
+              re.fullmatch(r"\d{8}T\d{6}", id2[len(expected_prefix):]) is not None, out_of(done))
+        check("ibc: the credential file is readable by its owner only",
+              os.path.exists(first) and (os.stat(first).st_mode & 0o777) == 0o600)
+        cred = credential_file(first) if os.path.exists(first) else {}
+        check("ibc: the credential names ID_2 and the KMS's KPAK and Z_S",
+              cred.get("id2") == id2 and cred.get("kpak", "").lower() == kms_public["kpak"].lower() and
+              cred.get("z", "").lower() == kms_public["z"].lower(), cred.get("id2"))
+        message = b"oneM2M IBC credential in use"
+        id_args = ["--id", cred.get("id2", "")]
+        signed = run([m2msec, "ibc", "sign", "--kpak", cred.get("kpak", ""), "--ssk", cred.get("ssk", ""), "--pvt",
+                      cred.get("pvt", "")] + id_args, data=message)
+        signature = signed.stdout.decode().strip()
+        check("ibc: m2msec ibc sign with the provisioned SSK/PVT", signed.returncode == 0 and signature, out_of(signed))
+        verified = run([m2msec, "ibc", "verify", "--kpak", kms_public["kpak"], "--id-hex", id2.encode().hex(),
+                        "--sig", signature], data=message)
+        check("ibc: m2msec ibc verify: ok", verified.returncode == 0 and verified.stdout.decode().strip() == "ok",
+              out_of(verified))
+        verified = run([m2msec, "ibc", "verify", "--kpak", kms_public["kpak"], "--id-hex", id2.encode().hex(),
+                        "--sig", signature], data=message + b"!")
+        check("ibc: another message does not verify", verified.returncode == 1, out_of(verified))
+        encap = fields(run([m2msec, "ibc", "encap", "--z", kms_public["z"]] + id_args).stdout.decode())
+        decap = fields(run([m2msec, "ibc", "decap", "--z", cred.get("z", ""), "--rsk", cred.get("rsk", ""), "--data",
+                            encap.get("data", "")] + id_args).stdout.decode())
+        check("ibc: an SSV encapsulated to ID_2 decapsulates with the provisioned RSK",
+              encap.get("ssv") and decap.get("ssv") == encap.get("ssv"), (encap, decap))
+
+        # Re-provisioning (8.3.7.3): the client names its current ID_1.
+        cli.admin("mef", "add-command", "--client-id", "Cibc1", "--class", "ibc-prov", "--args",
+                  json.dumps({"ibcu": mef.url("mef")}))
+        second = os.path.join(work, "ibc1-renewed.cred")
+        done = run([m2msec, "enrol", "--mef", mef.url("mef"), "--kpm-id", "ibc1", "--kpm", kpm, "--ibc-current", first,
+                    "--ibc-out", second])
+        renewed = fields(done.stdout.decode())
+        check("ibc: re-provisioning with ID_1 gives a new ID_2 for the same ID",
+              done.returncode == 0 and [c.get("status") for c in renewed["commands"]] == ["20"] and
+              renewed.get("ibc-id2", "").startswith(expected_prefix) and renewed.get("ibc-id2") != id2, out_of(done))
+
+        # Refusals.
+        cli.admin("mef", "add-command", "--client-id", "Cibc1", "--class", "ibc-prov", "--args",
+                  json.dumps({"ibcu": "https://mef.elsewhere.example:8443/mef"}))
+        done = run([m2msec, "enrol", "--mef", mef.url("mef"), "--kpm-id", "ibc1", "--kpm", kpm, "--ibc-out",
+                    os.path.join(work, "never.cred")])
+        check("ibc: an IBCBasedURI naming another FQDN: status 43, nothing provisioned",
+              done.returncode == 0 and [c.get("status") for c in fields(done.stdout.decode())["commands"]] == ["43"] and
+              not os.path.exists(os.path.join(work, "never.cred")), out_of(done))
+        r = raw(mef.port, "ibc1", kpm, "POST", "/mef", "10-ibc1", unique_ri("ibc"), {"m2m:mefic": {"ibid": "Cother"}},
+                "application/json;ty=7008")
+        check("ibc: credentials for another entity's ID: 4103", r.rsc == 4103 and b"ssk" not in r.body, r)
+        r = raw(mef.port, "ibc1", kpm, "POST", "/mef", "10-ibc1", unique_ri("ibc"),
+                {"m2m:mefic": {"ibi1": expected_prefix + "20990101T000000"}}, "application/json;ty=7008")
+        check("ibc: re-provisioning of an ID_1 this MEF never issued: 4103", r.rsc == 4103, r)
+
+        # A MEF whose KMS credential is not listed there: the provisioning fails at the KMS.
+        rogue = Daemon(m2msecd, "ibc-rogue-mef", ["--data-dir", os.path.join(work, "ibc-mef"), "--listen",
+                                                   "127.0.0.1:0", "--roles", "mef", "--kms-url",
+                                                   "https://127.0.0.1:%d/kms" % kms.port, "--kms-sni", FQDN,
+                                                   "--kms-psk-id", "nosy@" + FQDN, "--kms-psk", nosy_psk], work)
+        if check("ibc: a second MEF (KMS caller not listed) starts", rogue.ok(), rogue.stdout() + rogue.stderr()):
+            r = raw(rogue.port, "ibc1", kpm, "POST", "/mef", "10-ibc1", unique_ri("ibc"),
+                    {"m2m:mefic": {"ibid": "Cibc1"}}, "application/json;ty=7008")
+            check("ibc: the KMS refuses that MEF, which answers 5000 and no keys", r.rsc == 5000 and b"ssk" not in r.body, r)
+
+        # The KMS keeps its master secrets across a restart (the same KPAK).
+        check("ibc: the KMS stops on SIGTERM", kms.stop() == 0, kms.stderr())
+        kms = Daemon(m2msecd, "ibc-kms-again", ["--data-dir", os.path.join(work, "ibc-kms"), "--listen", "127.0.0.1:0",
+                                                 "--roles", "kms", "--kms-master", master, "--psk-file", psk_file], work)
+        r = raw(kms.port, "nosy@" + FQDN, nosy_psk, "GET", "/kms", "nosy@" + FQDN, unique_ri("kms")) if kms.ok() else None
+        check("ibc: after a restart the KMS publishes the same KPAK",
+              r is not None and base64.b64decode((r.json or {}).get("m2m:kmsb", {}).get("kpak", "")).hex() ==
+              kms_public["kpak"].lower(), r)
+    finally:
+        for p in (rogue, mef, kms):
+            if p:
+                p.stop()
+
+
 def scenario_certificate(m2msec, m2msecd, work, pki):
     """The certificate-based MEF and MAF Handshakes (8.3.2.2, 8.3.5.2.2, 8.8.2.2) with the test PKI of testpki.py:
     the MEF presents its FQDN certificate, clients their CSE-ID certificates."""
@@ -871,6 +1001,7 @@ def main():
     try:
         for name, scenario in (("sqlite", lambda: scenario_sqlite(m2msec, m2msecd, cse_server, work)),
                                ("split", lambda: scenario_split(m2msec, m2msecd, cse_server, work)),
+                               ("ibc", lambda: scenario_ibc(m2msec, m2msecd, work)),
                                ("certificate", lambda: scenario_certificate(m2msec, m2msecd, work, pki)),
                                ("config", lambda: scenario_config(m2msec, m2msecd, work)),
                                ("durability", lambda: scenario_durability(m2msec, m2msecd, work)),
