@@ -19,5 +19,6 @@ Result<void> run_enrol(const std::vector<std::string_view>& args);
 Result<void> run_maf(const std::vector<std::string_view>& args);
 Result<void> run_admin(const std::vector<std::string_view>& args);
 Result<void> run_acp(const std::vector<std::string_view>& args);
+Result<void> run_ibc(const std::vector<std::string_view>& args);
 
 }  // namespace m2msec::cli

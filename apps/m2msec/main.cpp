@@ -49,7 +49,9 @@ constexpr std::string_view kUsage =
     "               [--algs ALG,...] [--allow-unsecured] [--allow-unauthenticated-encryption]\n"
     "               (JWT on stdin; prints the short-name claim set)\n"
     "  enrol --mef URL (--kpm-id ID --kpm HEX | MEFCERT) [--sni NAME] [--admin-fqdn FQDN] [--lifetime SECONDS] [--show-secrets]\n"
-    "               (PPSK RSPF + MEF Client Registration + commands; prints keid=, registration=, client-id=, expires=)\n"
+    "        [--ibc-out FILE] [--ibc-current FILE]\n"
+    "               (PPSK RSPF + MEF Client Registration + commands; prints keid=, registration=, client-id=, expires=;\n"
+    "               an IBC credential an ibc-prov command provisions goes to --ibc-out, --ibc-current renews one)\n"
     "  maf register     --maf URL (--km-id KMID|KEID --km HEX | MEFCERT) [--admin-fqdn FQDN] [--lifetime SECONDS]\n"
     "  maf register-key --maf URL (--km-id KMID --km HEX | MEFCERT) --targets ID[,ID...] [--suid 32] [--key-value HEX]\n"
     "                   [--show-secrets]\n"
@@ -59,8 +61,15 @@ constexpr std::string_view kUsage =
     "  admin (--data-dir DIR | --database CONNINFO --kek-file FILE) mef add-enrolee --kpm-id ID --kpm HEX\n"
     "               [--enrolee-id ID] [--target ID] [--lifetime SECONDS]\n"
     "  admin ... mef list-enrolments                      (one line per enrolment: keid=K expires=T)\n"
-    "  admin ... mef add-command --client-id ID --class cert-prov|dev-cfg|mo-node [--args JSON]\n"
-    "  admin ... maf add-client --km-id KMID --km HEX --client-id ID [--lifetime SECONDS]\n";
+    "  admin ... mef add-command --client-id ID --class cert-prov|dev-cfg|mo-node|ibc-prov [--args JSON]\n"
+    "  admin ... maf add-client --km-id KMID --km HEX --client-id ID [--lifetime SECONDS]\n"
+    "  ibc kms-init --out FILE                                (a KMS master file, 0600; prints kpak=, z=)\n"
+    "  ibc issue    --kms FILE ID                             (prints kpak=, z=, ssk=, pvt=, rsk=)\n"
+    "  ibc sign     --kpak HEX ID --ssk HEX --pvt HEX         (ECCSI, RFC 6507; message on stdin)\n"
+    "  ibc verify   --kpak HEX ID --sig HEX                   (message on stdin; prints ok or exits 1)\n"
+    "  ibc encap    --z HEX ID                                (SAKKE, RFC 6508; prints ssv=, data=)\n"
+    "  ibc decap    --z HEX ID --rsk HEX --data HEX           (prints ssv=)\n"
+    "    ID: --id TEXT | --id-hex HEX\n";
 
 }  // namespace
 
@@ -85,6 +94,7 @@ int main(int argc, char** argv) {
   else if (args[0] == "maf") result = m2msec::cli::run_maf(rest);
   else if (args[0] == "admin") result = m2msec::cli::run_admin(rest);
   else if (args[0] == "acp") result = m2msec::cli::run_acp(rest);
+  else if (args[0] == "ibc") result = m2msec::cli::run_ibc(rest);
   if (!result) {
     std::cerr << "m2msec: " << result.error().detail() << '\n';
     return result.error().category() == m2msec::Category::kUsage ? 2 : 1;
