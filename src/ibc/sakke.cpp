@@ -181,6 +181,15 @@ struct Op {
       return refuse(std::string(what) + " is not on the curve");
     }
     if (EC_POINT_is_at_infinity(group(), pt.get()) == 1) return refuse(std::string(what) + " is the point at infinity");
+    //= RFC 6508 §2.2, §3.1
+    //# The scheme's points have order q, and #E = 4q: one whose order divides 4, such as (0, 0), is refused here
+    //# (two doublings); the full [q]X = O check is made where a secret meets a point (RSK validation).
+    M2MSEC_ASSIGN_OR_RETURN(EcPointPtr times4, new_point());
+    if (EC_POINT_dbl(group(), times4.get(), pt.get(), ctx.get()) != 1 ||
+        EC_POINT_dbl(group(), times4.get(), times4.get(), ctx.get()) != 1) {
+      return backend("EC_POINT_dbl");
+    }
+    if (EC_POINT_is_at_infinity(group(), times4.get()) == 1) return refuse(std::string(what) + " has small order");
     return pt;
   }
 

@@ -325,11 +325,8 @@ TEST(SakkeKms, NoKeyWhenBPlusZIsZero) {
 
 // ---- Refusals ---------------------------------------------------------------------------------------------
 
-void expect_crypto_error(const Result<SecretBytes>& r, std::string_view what) {
-  ASSERT_FALSE(r.has_value()) << what;
-  EXPECT_EQ(r.error().category(), Category::kCrypto) << what << ": " << r.error().detail();
-}
-void expect_crypto_error(const Result<void>& r, std::string_view what) {
+template <typename T>
+void expect_crypto_error(const Result<T>& r, std::string_view what) {
   ASSERT_FALSE(r.has_value()) << what;
   EXPECT_EQ(r.error().category(), Category::kCrypto) << what << ": " << r.error().detail();
 }
@@ -383,6 +380,12 @@ TEST(SakkeDecapsulate, WrongRskIsRefused) {
   auto kms2 = SakkeKms::from_secret(Bytes{0x42});
   ASSERT_TRUE(kms2.has_value());
   expect_crypto_error(sakke_decapsulate(kms2->public_key(), h(kId), rfc_rsk(), rfc_data()), "wrong Z_S");
+}
+
+TEST(SakkeEncapsulate, AZsOfSmallOrderIsRefused) {
+  // (0, 0) is on y^2 = x^3 - 3x with order 2: a sender must not encapsulate to it (RFC 6508 2.2: Z_S has order q).
+  expect_crypto_error(sakke_encapsulate(order_two_point(), h(kId)), "Z_S of order 2");
+  expect_crypto_error(sakke_decapsulate(order_two_point(), h(kId), rfc_rsk(), rfc_data()), "Z_S of order 2");
 }
 
 TEST(SakkeDecapsulate, WrongLengthsAreRefused) {
