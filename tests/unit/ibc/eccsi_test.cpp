@@ -1,4 +1,5 @@
 // ECCSI (RFC 6507): the Appendix A known answers, round trips, and every refusal of validate and verify.
+#include "test_support.h"
 #include "m2msec/ibc/eccsi.h"
 
 #include <gtest/gtest.h>
@@ -15,13 +16,10 @@
 namespace m2msec::ibc {
 namespace {
 
-Bytes h(std::string_view hex) {
-  auto out = hex_decode(hex);
-  M2MSEC_CHECK(out.has_value());
-  return *out;
-}
-
-std::string upper(ByteView bytes) { return hex_encode(bytes, HexCase::kUpper); }
+using test::ConstantRng;
+using test::h;
+using test::QueueRng;
+using test::upper;
 
 // RFC 6507 Appendix A (NIST P-256, SHA-256). The same values are reproduced in third-party ECCSI test suites
 // and were recomputed independently for /work/shared/spec/spec-A-provisioning.md §8.1.
@@ -46,37 +44,6 @@ constexpr std::string_view kS = "E09B528D0EF8D6DF1AA3ECBF80110CFCEC9FC68252CEBB6
 // NIST P-256 (FIPS 186-4 D.1.2.3 / SEC 2 2.4.2): the group order q and the field prime p.
 constexpr std::string_view kQ = "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
 constexpr std::string_view kP = "FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF";
-
-// Hands out the given draws in order, then fails.
-class QueueRng final : public Rng {
- public:
-  explicit QueueRng(std::vector<Bytes> draws) : m_draws(std::move(draws)) {}
-  Result<void> fill(std::span<std::uint8_t> out) override {
-    if (m_next >= m_draws.size()) return Error::internal("QueueRng: no draw left");
-    const Bytes& d = m_draws[m_next++];
-    if (d.size() != out.size()) return Error::internal("QueueRng: draw of the wrong size");
-    std::copy(d.begin(), d.end(), out.begin());
-    return {};
-  }
-  std::size_t used() const { return m_next; }
-
- private:
-  std::vector<Bytes> m_draws;
-  std::size_t m_next = 0;
-};
-
-// Always the same octets.
-class ConstantRng final : public Rng {
- public:
-  explicit ConstantRng(std::uint8_t value) : m_value(value) {}
-  Result<void> fill(std::span<std::uint8_t> out) override {
-    std::fill(out.begin(), out.end(), m_value);
-    return {};
-  }
-
- private:
-  std::uint8_t m_value;
-};
 
 void expect_crypto(const Result<void>& r, std::string_view what) {
   ASSERT_FALSE(r.has_value()) << what;

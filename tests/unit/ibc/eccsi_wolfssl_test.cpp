@@ -7,9 +7,6 @@
 // r || s || PVT (4N + 1 octets) as RFC 6507 §5.2.1 step 7 has them.
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/eccsi.h>
-#include <wolfssl/wolfcrypt/ecc.h>
-#include <wolfssl/wolfcrypt/hash.h>
-#include <wolfssl/wolfcrypt/random.h>
 
 #include <gtest/gtest.h>
 
@@ -18,39 +15,27 @@
 
 #include "m2msec/core/encoding.h"
 #include "m2msec/crypto/random.h"
+#include "test_support.h"
+#include "wolfssl_oracle.h"
 #include "m2msec/ibc/eccsi.h"
 
 namespace m2msec::ibc {
 namespace {
 
+using test::h;
+using test::random;
+using test::size32;
+using test::WolfPoint;
+using test::WolfRng;
+
 constexpr int kRounds = 20;
 constexpr auto kSha256 = WC_HASH_TYPE_SHA256;
 
-Bytes h(std::string_view hex) {
-  auto out = hex_decode(hex);
-  M2MSEC_CHECK(out.has_value());
-  return *out;
-}
-
-word32 size32(ByteView v) { return static_cast<word32>(v.size()); }
 // wolfSSL refuses a null pointer even for an empty message (BAD_FUNC_ARG); an empty vector may give one.
 const byte* nn(ByteView v) {
   static const byte kEmpty = 0;
   return v.empty() ? &kEmpty : v.data();
 }
-
-// RAII around the wolfSSL objects.
-class WolfRng {
- public:
-  WolfRng() { M2MSEC_CHECK(wc_InitRng(&m_rng) == 0); }
-  ~WolfRng() { wc_FreeRng(&m_rng); }
-  WolfRng(const WolfRng&) = delete;
-  WolfRng& operator=(const WolfRng&) = delete;
-  WC_RNG* get() { return &m_rng; }
-
- private:
-  WC_RNG m_rng{};
-};
 
 class WolfEccsi {
  public:
@@ -79,23 +64,6 @@ class WolfMp {
   mp_int m_mp{};
 };
 
-class WolfPoint {
- public:
-  WolfPoint() : m_point(wc_ecc_new_point()) { M2MSEC_CHECK(m_point != nullptr); }
-  ~WolfPoint() { wc_ecc_del_point(m_point); }
-  WolfPoint(const WolfPoint&) = delete;
-  WolfPoint& operator=(const WolfPoint&) = delete;
-  ecc_point* get() { return m_point; }
-
- private:
-  ecc_point* m_point;
-};
-
-Bytes random(std::size_t n) {
-  auto out = crypto::random_bytes(crypto::system_rng(), n);
-  M2MSEC_CHECK(out.has_value());
-  return *out;
-}
 // Lengths 1..64 (wolfSSL wants a non-null ID) and 0..200 for messages.
 Bytes random_id() { return random(1 + random(1)[0] % 64); }
 Bytes random_message() { return random(random(1)[0] % 201); }

@@ -1,5 +1,6 @@
 // SAKKE (RFC 6508, parameter set 1 of RFC 6509): the Appendix A known answers (g = <P, P> first), round trips,
 // and the refusals of validation and decapsulation.
+#include "test_support.h"
 #include "m2msec/ibc/sakke.h"
 
 #include <openssl/bn.h>
@@ -19,13 +20,10 @@
 namespace m2msec::ibc {
 namespace {
 
-Bytes h(std::string_view hex) {
-  auto out = hex_decode(hex);
-  M2MSEC_CHECK(out.has_value());
-  return *out;
-}
-
-std::string upper(ByteView bytes) { return hex_encode(bytes, HexCase::kUpper); }
+using test::ConstantRng;
+using test::h;
+using test::QueueRng;
+using test::upper;
 
 // RFC 6509 Appendix A, parameter set 1 (as published; the same text is reproduced in third-party MIKEY-SAKKE
 // code). Typed here independently of src/ibc/sakke.cpp.
@@ -108,36 +106,6 @@ Bytes generator() { return point(kPx, kPy); }
 Bytes rfc_zs() { return point(kZsX, kZsY); }
 Bytes rfc_rsk() { return point(kRskX, kRskY); }
 Bytes rfc_data() { return concat({point(kRbX, kRbY), h(kH)}); }
-
-// Hands out the given draws in order, then fails.
-class QueueRng final : public Rng {
- public:
-  explicit QueueRng(std::vector<Bytes> draws) : m_draws(std::move(draws)) {}
-  Result<void> fill(std::span<std::uint8_t> out) override {
-    if (m_next >= m_draws.size()) return Error::internal("QueueRng: no draw left");
-    const Bytes& d = m_draws[m_next++];
-    if (d.size() != out.size()) return Error::internal("QueueRng: draw of the wrong size");
-    std::copy(d.begin(), d.end(), out.begin());
-    return {};
-  }
-  std::size_t used() const { return m_next; }
-
- private:
-  std::vector<Bytes> m_draws;
-  std::size_t m_next = 0;
-};
-
-class ConstantRng final : public Rng {
- public:
-  explicit ConstantRng(std::uint8_t value) : m_value(value) {}
-  Result<void> fill(std::span<std::uint8_t> out) override {
-    std::fill(out.begin(), out.end(), m_value);
-    return {};
-  }
-
- private:
-  std::uint8_t m_value;
-};
 
 struct BnDel {
   void operator()(BIGNUM* b) const { BN_free(b); }

@@ -9,9 +9,6 @@
 // (0x04 || x || y) to `auth` and turns the SSV buffer into H in place, and wc_DeriveSakkeSSV does the reverse
 // (with the TEST check of RFC 6508 §6.2.2).
 #include <wolfssl/options.h>
-#include <wolfssl/wolfcrypt/ecc.h>
-#include <wolfssl/wolfcrypt/hash.h>
-#include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/sakke.h>
 
 #include <gtest/gtest.h>
@@ -21,34 +18,24 @@
 
 #include "m2msec/core/encoding.h"
 #include "m2msec/crypto/random.h"
+#include "test_support.h"
+#include "wolfssl_oracle.h"
 #include "m2msec/ibc/sakke.h"
 
 namespace m2msec::ibc {
 namespace {
 
+using test::h;
+using test::random;
+using test::size32;
+using test::upper;
+using test::WolfPoint;
+using test::WolfRng;
+
 constexpr int kRounds = 3;
 constexpr auto kSha256 = WC_HASH_TYPE_SHA256;
 
-Bytes h(std::string_view hex) {
-  auto out = hex_decode(hex);
-  M2MSEC_CHECK(out.has_value());
-  return *out;
-}
-std::string upper(ByteView bytes) { return hex_encode(bytes, HexCase::kUpper); }
-word32 size32(ByteView v) { return static_cast<word32>(v.size()); }
 word16 size16(ByteView v) { return static_cast<word16>(v.size()); }
-
-class WolfRng {
- public:
-  WolfRng() { M2MSEC_CHECK(wc_InitRng(&m_rng) == 0); }
-  ~WolfRng() { wc_FreeRng(&m_rng); }
-  WolfRng(const WolfRng&) = delete;
-  WolfRng& operator=(const WolfRng&) = delete;
-  WC_RNG* get() { return &m_rng; }
-
- private:
-  WC_RNG m_rng{};
-};
 
 class WolfSakke {
  public:
@@ -62,23 +49,6 @@ class WolfSakke {
   SakkeKey m_key{};
 };
 
-class WolfPoint {
- public:
-  WolfPoint() : m_point(wc_ecc_new_point()) { M2MSEC_CHECK(m_point != nullptr); }
-  ~WolfPoint() { wc_ecc_del_point(m_point); }
-  WolfPoint(const WolfPoint&) = delete;
-  WolfPoint& operator=(const WolfPoint&) = delete;
-  ecc_point* get() { return m_point; }
-
- private:
-  ecc_point* m_point;
-};
-
-Bytes random(std::size_t n) {
-  auto out = crypto::random_bytes(crypto::system_rng(), n);
-  M2MSEC_CHECK(out.has_value());
-  return *out;
-}
 // 1..128 octets (wolfSSL's SAKKE_ID_MAX_SIZE).
 Bytes random_id() { return random(1 + random(1)[0] % 128); }
 
