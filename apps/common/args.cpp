@@ -75,4 +75,14 @@ Result<void> dispatch(std::string_view command, const std::vector<std::string_vi
   return Error::usage(what);
 }
 
+std::vector<std::string> comma_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const std::string_view item = text.substr(0, text.find(','));
+    if (!item.empty()) out.emplace_back(item);
+    text.remove_prefix(std::min(text.size(), item.size() + 1));
+  }
+  return out;
+}
+
 }  // namespace m2msec::cli

@@ -38,6 +38,9 @@ class Options {
   std::vector<std::string> m_positional;
 };
 
+// The items of a comma-separated option value ("a,b"), empty items left out.
+std::vector<std::string> comma_list(std::string_view text);
+
 // A command's sub-commands: runs the one named by args[0] with the arguments after it, or explains which
 // exist ("cert: expected request, enroll, verify or ni").
 using SubCommand = std::function<Result<void>(const std::vector<std::string_view>& args)>;

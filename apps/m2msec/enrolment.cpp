@@ -27,17 +27,6 @@ Result<std::chrono::seconds> seconds_option(const Options& opts, std::string_vie
   return std::chrono::seconds(value);
 }
 
-std::vector<std::string> comma_list(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    out.emplace_back(text.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
 // The endpoint of --<url option> URL [--sni NAME] with one credential: the PSK --<id option> ID
 // --<key option> HEX, or --cert CHAIN.pem --key KEY.pem --ca ANCHORS.pem [--crl CRL.pem] [--flavour F] (the
 // function presents an FQDN certificate for its authority, 10.1.3; F is the flavour of the own certificate,

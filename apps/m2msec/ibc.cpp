@@ -1,5 +1,6 @@
 // `m2msec ibc ...`: the IBC credentials by hand: a KMS master file, the keys it issues for an identity, ECCSI
-// signatures (RFC 6507) and SAKKE encapsulation (RFC 6508, parameter set 1 of RFC 6509).
+// signatures (RFC 6507) and SAKKE encapsulation (RFC 6508, parameter set 1 of RFC 6509); and `ibc saef`, the
+// initiator of the IBC-based SAEF (docs/ibc-saef.md).
 //
 // Identities are --id TEXT (its UTF-8 octets) or --id-hex HEX. Keys and points are hex in the RFC encodings:
 // scalars big-endian (N = 32 octets for ECCSI), points 0x04 || x || y (65 octets for KPAK and PVT, 257 for Z_S and
@@ -14,9 +15,12 @@
 #include "args.h"
 #include "commands.h"
 #include "files.h"
+#include "m2msec/client/ibc.h"
 #include "m2msec/core/encoding.h"
 #include "m2msec/core/text.h"
 #include "m2msec/ibc/eccsi.h"
+#include "m2msec/http/client.h"
+#include "m2msec/ibc/saef.h"
 #include "m2msec/ibc/sakke.h"
 #include "m2msec/kms/kms.h"
 
@@ -172,12 +176,48 @@ Result<void> decap(const std::vector<std::string_view>& args) {
   return {};
 }
 
+//= seed 002 §8.3.1; docs/ibc-saef.md
+//# The initiator of the IBC-based SAEF: message 1 to the responder's POST /ibc-saef (plain HTTP: the messages
+//# protect themselves), message 2 checked, then the PSK for the TLS-PSK handshake with that responder.
+Result<void> saef(const std::vector<std::string_view>& args) {
+  M2MSEC_ASSIGN_OR_RETURN(const Options opts, Options::parse(args, {"credential", "url", "responder", "fqdns"},
+                                                           {"show-secrets"}));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view path, opts.required("credential"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view url_text, opts.required("url"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view responder, opts.required("responder"));
+  M2MSEC_ASSIGN_OR_RETURN(const http::Url url, http::Url::parse(url_text));
+  if (url.scheme != "http") return Error::usage("--url: the IBC-SAEF exchange is an http:// POST");
+  M2MSEC_ASSIGN_OR_RETURN(const std::string text, read_file(path));
+  M2MSEC_ASSIGN_OR_RETURN(client::IbcCredential held, client::parse_ibc_credential(text));
+  M2MSEC_ASSIGN_OR_RETURN(ibc::EccsiSigner signer, ibc::EccsiSigner::validate(held.kpak, as_bytes(held.id2),
+                                                                               {std::move(held.ssk), held.pvt}));
+  const ibc::SaefCredential self{held.id2, std::move(signer), held.kpak};
+  ibc::SaefPolicy policy{{}, std::make_shared<SystemClock>()};
+  if (const auto fqdns = opts.get("fqdns")) {
+    for (const std::string& fqdn : comma_list(*fqdns)) policy.fqdns.insert(fqdn);
+  }
+  M2MSEC_ASSIGN_OR_RETURN(auto started, ibc::SaefInitiator::start(self, std::string(responder), policy));
+  http::Request request{"POST", url.target, {{"Content-Type", "application/octet-stream"}},
+                        std::string(as_text(started.second))};
+  M2MSEC_ASSIGN_OR_RETURN(const http::Response response, http::send(url, std::move(request), nullptr));
+  if (response.status != 200) {
+    return Error(Category::kAuth, concat({"the responder refused message 1 (HTTP ", std::to_string(response.status), "): ",
+                                          response.body}));
+  }
+  auto key = started.first.finish(as_bytes(response.body));
+  if (!key) return check_failed("message 2 does not authenticate the responder", key.error());
+  std::cout << "peer=" << key->peer_id << '\n' << "peer-id2=" << key->peer_id2 << '\n'
+            << "psk-identity=" << key->psk_identity << '\n';
+  if (opts.flag("show-secrets")) print_hex("psk", key->psk.view());
+  return {};
+}
+
 }  // namespace
 
 Result<void> run_ibc(const std::vector<std::string_view>& args) {
   return dispatch("ibc", args,
                   {{"kms-init", kms_init}, {"issue", issue}, {"sign", sign}, {"verify", verify}, {"encap", encap},
-                   {"decap", decap}});
+                   {"decap", decap}, {"saef", saef}});
 }
 
 }  // namespace m2msec::cli

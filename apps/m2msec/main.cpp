@@ -69,6 +69,8 @@ constexpr std::string_view kUsage =
     "  ibc verify   --kpak HEX ID --sig HEX                   (message on stdin; prints ok or exits 1)\n"
     "  ibc encap    --z HEX ID                                (SAKKE, RFC 6508; prints ssv=, data=)\n"
     "  ibc decap    --z HEX ID --rsk HEX --data HEX           (prints ssv=)\n"
+    "  ibc saef     --credential FILE --url http://HOST:PORT/ibc-saef --responder ID [--fqdns FQDN,...] [--show-secrets]\n"
+    "               (the IBC-based SAEF: prints peer=, peer-id2=, psk-identity=, psk= with --show-secrets)\n"
     "    ID: --id TEXT | --id-hex HEX\n";
 
 }  // namespace

@@ -2,43 +2,44 @@
 // (TS-0003 V3.18.0 8.2.2.1, PSK-based SAEF, with the 10.2.2 TLS profile) and, with --cert-listen, a certificate
 // listener (8.2.2.2). Every request carries where it came from (the association's authenticated peer, the
 // source address) into the service, which decides everything else. Notifications leave over the same binding
-// (http:// or https:// targets). --upper-tester adds the TS-0019 Upper Tester endpoint POST /__ut__.
+// (http:// or https:// targets). --upper-tester adds the TS-0019 Upper Tester endpoint POST /__ut__. With
+// --ibc-credential the CSE is also the responder of the IBC-based SAEF (docs/ibc-saef.md): message 1 arrives by
+// POST /ibc-saef on the plain-HTTP --ibc-saef-listen (the messages protect themselves), and the key it derives
+// opens the TLS-PSK listener, bound to the AE-ID or CSE-ID in the initiator's ID_2.
 #include <iostream>
 #include <sstream>
 
 #include "daemon.h"
 #include "files.h"
+#include "m2msec/client/ibc.h"
 #include "m2msec/core/clock.h"
 #include "m2msec/core/encoding.h"
 #include "m2msec/core/text.h"
 #include "m2msec/cse/service.h"
 #include "m2msec/http/client.h"
 #include "m2msec/http/onem2m.h"
+#include "m2msec/ibc/saef.h"
 #include "m2msec/jose/jwk.h"
 #include "m2msec/json/json.h"
 #include "m2msec/pki/identity.h"
 #include "m2msec/pki/validate.h"
+#include "m2msec/tls/net.h"
 #include "m2msec/tls/profile.h"
 #include "store.h"
 
 namespace m2msec::daemon {
 namespace {
 
+// The keys of IBC-based SAEF exchanges wait this long for their TLS-PSK handshake, at most this many at once.
+constexpr std::chrono::seconds kSaefKeyLifetime{60};
+constexpr std::size_t kSaefPendingKeys = 4096;
+constexpr std::size_t kSaefMessageLimit = 4096;
+
 // A notification target gets this long for each wait (connect aside) before the CSE gives up on it.
 constexpr std::chrono::seconds kNotifyTimeout{5};
 constexpr std::size_t kNotifyResponseLimit = 64 * 1024;
 // Debian's bundle of the system's trust anchors: the https notification anchors without --client-ca.
 constexpr std::string_view kSystemAnchors = "/etc/ssl/certs/ca-certificates.crt";
-
-std::vector<std::string> comma_list(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const std::string_view item = text.substr(0, text.find(','));
-    if (!item.empty()) out.emplace_back(item);
-    text.remove_prefix(std::min(text.size(), item.size() + 1));
-  }
-  return out;
-}
 
 // --app-rules: "<credential> <app-IDs,...> <AE-IDs,...> [<role IDs,...>]" per line (TS-0001
 // <serviceSubscribedAppRule>: applicableCredIDs, allowedApp-IDs, allowedAEs, allowedRole-IDs).
@@ -49,7 +50,7 @@ Result<std::vector<cse::AppRule>> load_app_rules(const std::string& path) {
     if (!(words >> credential >> apps >> aes) || ((words >> roles) && (words >> extra))) {
       return Error::usage(where + ": expected '<credential> <app-IDs> <AE-IDs> [<role IDs>]'");
     }
-    rules.push_back(cse::AppRule{credential, comma_list(apps), comma_list(aes), comma_list(roles)});
+    rules.push_back(cse::AppRule{credential, cli::comma_list(apps), cli::comma_list(aes), cli::comma_list(roles)});
     return {};
   }));
   return rules;
@@ -172,6 +173,46 @@ http::Response upper_tester(const http::Request& request, const cse::ServiceOpti
   return refused;
 }
 
+//= seed 002 §8.3.1 (IBC credentials used for the IBC-based SAEF); docs/ibc-saef.md
+//# The responder: the CSE's own IBC credential (a file of `m2msec enrol --ibc-out`) answers message 1 with
+//# message 2; the key goes to `keys` for the TLS-PSK listener.
+Result<void> start_ibc_saef(const cli::Options& opts, std::shared_ptr<const Clock> clock,
+                            std::shared_ptr<ibc::SaefKeyStore> keys, Running& running) {
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view path, opts.required("ibc-credential"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string text, cli::read_file(path));
+  M2MSEC_ASSIGN_OR_RETURN(client::IbcCredential held, client::parse_ibc_credential(text));
+  M2MSEC_ASSIGN_OR_RETURN(ibc::EccsiSigner signer, ibc::EccsiSigner::validate(held.kpak, as_bytes(held.id2),
+                                                                               ibc::EccsiUserKey{std::move(held.ssk), held.pvt}));
+  auto self = std::make_shared<const ibc::SaefCredential>(ibc::SaefCredential{held.id2, std::move(signer), held.kpak});
+  ibc::SaefPolicy policy{{}, std::move(clock)};
+  if (const auto fqdns = opts.get("ibc-fqdns")) {
+    for (std::string& fqdn : cli::comma_list(*fqdns)) policy.fqdns.insert(std::move(fqdn));
+  }
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view listen, opts.required("ibc-saef-listen"));
+  M2MSEC_ASSIGN_OR_RETURN(const tls::net::Endpoint at, tls::net::Endpoint::parse(listen));
+  http::ServerOptions options;
+  options.host = at.host;
+  options.port = at.port;
+  options.handler = [self, policy, keys](const http::Request& request, const http::Connection&) -> http::Response {
+    const http::Header text_type{"Content-Type", "text/plain; charset=utf-8"};
+    if (request.target != "/ibc-saef") return http::Response{404, {text_type}, "not found\n"};
+    if (request.method != "POST") return http::Response{405, {text_type, {"Allow", "POST"}}, "only POST\n"};
+    if (request.body.size() > kSaefMessageLimit) return http::Response{413, {text_type}, "message 1 too large\n"};
+    auto answered = ibc::saef_respond(*self, policy, as_bytes(request.body));
+    if (!answered) {
+      const unsigned status = answered.error().category() == Category::kProtocol ? 400 : 403;
+      return http::Response{status, {text_type}, answered.error().detail() + "\n"};
+    }
+    keys->add(std::move(answered->second));
+    return http::Response{200, {{"Content-Type", "application/octet-stream"}},
+                          std::string(as_text(answered->first))};
+  };
+  M2MSEC_ASSIGN_OR_RETURN(auto server, http::Server::start(std::move(options)));
+  std::cout << "listening role=cse-ibc-saef url=" << server->url() << "/ibc-saef" << std::endl;
+  running.servers.push_back(std::move(server));
+  return {};
+}
+
 }  // namespace
 
 Result<void> start_cse_role(const cli::Options& opts, Running& running) {
@@ -183,9 +224,9 @@ Result<void> start_cse_role(const cli::Options& opts, Running& running) {
   options.sp_id = std::string(opts.get("sp-id").value_or(options.sp_id));
   options.resource_name = std::string(opts.get("cse-name").value_or(options.resource_name));
   options.admin_originator = std::string(opts.get("admin-originator").value_or(options.admin_originator));
-  if (const auto releases = opts.get("release")) options.supported_releases = comma_list(*releases);
+  if (const auto releases = opts.get("release")) options.supported_releases = cli::comma_list(*releases);
   if (options.supported_releases.empty()) return Error::usage("--release names no release");
-  if (const auto admins = opts.get("admin-credential")) options.admin_credentials = comma_list(*admins);
+  if (const auto admins = opts.get("admin-credential")) options.admin_credentials = cli::comma_list(*admins);
   if (const auto path = opts.get("app-rules")) {
     M2MSEC_ASSIGN_OR_RETURN(options.app_rules, load_app_rules(std::string(*path)));
   }
@@ -236,7 +277,14 @@ Result<void> start_cse_role(const cli::Options& opts, Running& running) {
   tls::Config psk_config;
   psk_config.role = tls::Role::kServer;
   psk_config.profile = tls::find_profile("ts0003-tls12-psk");
-  M2MSEC_ASSIGN_OR_RETURN(psk_config.psk_resolver, load_psk_file(std::string(psk_file)));
+  M2MSEC_ASSIGN_OR_RETURN(auto provisioned, load_psk_file(std::string(psk_file)));
+  std::vector<std::shared_ptr<const tls::PskResolver>> resolvers{std::move(provisioned)};
+  if (opts.get("ibc-credential")) {
+    auto saef_keys = std::make_shared<ibc::SaefKeyStore>(clock, kSaefKeyLifetime, kSaefPendingKeys);
+    M2MSEC_TRY(start_ibc_saef(opts, clock, saef_keys, running));
+    resolvers.push_back(std::move(saef_keys));
+  }
+  psk_config.psk_resolver = std::make_shared<ChainResolver>(std::move(resolvers));
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view listen, opts.required("listen"));
   M2MSEC_TRY(listen_on(listen, std::move(psk_config), "cse"));
 

@@ -53,6 +53,22 @@ Result<tls::Config> certificate_listener_config(const cli::Options& opts, std::s
 Result<void> for_each_line(const std::string& path,
                            const std::function<Result<void>(const std::string&, std::istringstream&)>& on_line);
 
+// The first resolver that knows the identity answers (KpmIDs, KmIDs and KeIDs, or provisioned KpsaIDs and the keys
+// of IBC-based SAEF exchanges, live in separate places).
+class ChainResolver final : public tls::PskResolver {
+ public:
+  explicit ChainResolver(std::vector<std::shared_ptr<const tls::PskResolver>> chain) : m_chain(std::move(chain)) {}
+  std::optional<tls::PskCredential> resolve(std::string_view psk_identity) const override {
+    for (const auto& resolver : m_chain) {
+      if (auto found = resolver->resolve(psk_identity)) return found;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<std::shared_ptr<const tls::PskResolver>> m_chain;
+};
+
 // --psk-file: "<psk identity> <key hex>" per line; each association is bound to its identity as it is.
 Result<std::shared_ptr<tls::InMemoryPskResolver>> load_psk_file(const std::string& path);
 

@@ -28,22 +28,6 @@ constexpr std::string_view kDefaultFqdn = "localhost";
 constexpr std::string_view kDevKpmId = "dev-device";
 constexpr std::string_view kDevEnroleeId = "Cdev-device";
 
-// The first resolver that knows the identity answers. KpmIDs, KmIDs and KeIDs live in separate tables; an
-// operator who gives a KpmID the spelling of a KmID gets the MEF's credential.
-class ChainResolver final : public tls::PskResolver {
- public:
-  explicit ChainResolver(std::vector<std::shared_ptr<const tls::PskResolver>> chain) : m_chain(std::move(chain)) {}
-  std::optional<tls::PskCredential> resolve(std::string_view psk_identity) const override {
-    for (const auto& resolver : m_chain) {
-      if (auto found = resolver->resolve(psk_identity)) return found;
-    }
-    return std::nullopt;
-  }
-
- private:
-  std::vector<std::shared_ptr<const tls::PskResolver>> m_chain;
-};
-
 Result<keys::Fqdn> fqdn_option(const cli::Options& opts, std::string_view name) {
   return keys::Fqdn::parse(opts.get(name).value_or(kDefaultFqdn));
 }
@@ -117,15 +101,6 @@ Result<std::shared_ptr<const kms::Issuer>> mef_kms(const cli::Options& opts, std
   return std::shared_ptr<const kms::Issuer>(std::make_shared<client::RemoteKms>(std::move(endpoint)));
 }
 
-std::set<std::string> listed(std::string_view text) {
-  std::set<std::string> out;
-  while (!text.empty()) {
-    const std::string_view item = text.substr(0, text.find(','));
-    if (!item.empty()) out.emplace(item);
-    text.remove_prefix(std::min(text.size(), item.size() + 1));
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -147,8 +122,9 @@ Result<void> start_enrolment_roles(const cli::Options& opts, EnrolmentRoles role
   if (roles.kms) {
     M2MSEC_ASSIGN_OR_RETURN(kms::MasterKeys master, kms_master(opts));
     local_kms = std::make_shared<const kms::LocalIssuer>(std::move(master));
+    const std::vector<std::string> clients = cli::comma_list(opts.get("kms-clients").value_or(""));
     kms_service = std::make_shared<const kms::Service>(
-        kms::ServiceOptions{local_kms, listed(opts.get("kms-clients").value_or(""))});
+        kms::ServiceOptions{local_kms, std::set<std::string>(clients.begin(), clients.end())});
   }
   if (const auto psk_file = opts.get("psk-file")) {
     M2MSEC_ASSIGN_OR_RETURN(auto callers, load_psk_file(std::string(*psk_file)));

@@ -18,7 +18,8 @@
 //        the oneM2M HTTP binding on a TLS-PSK listener (--listen; AEs' KpsaID/Kpsa from --psk-file) and
 //        optionally a certificate listener (--cert-listen), its resources in the store; --cse-id, --sp-id,
 //        --cse-name, --admin-originator, --admin-credential, --app-rules, --token-issuers, --release;
-//        --upper-tester adds the TS-0019 endpoint POST /__ut__.
+//        --upper-tester adds the TS-0019 endpoint POST /__ut__; --ibc-credential FILE with --ibc-saef-listen
+//        HOST:PORT (and --ibc-fqdns) makes it the responder of the IBC-based SAEF (docs/ibc-saef.md).
 // Options come from --config FILE (lines "name = value", or a bare "name" for a switch; '#' starts a
 // comment) and the command line, which wins. At start one line per endpoint: `listening role=R url=U`.
 // SIGINT/SIGTERM stop it gracefully. A role this build cannot serve stops start-up (fail closed).
@@ -87,7 +88,7 @@ const std::vector<std::string_view> kOptions{
     "kms-master", "kms-clients", "kms-url", "kms-sni", "kms-psk-id", "kms-psk", "ibc-lifetime",
     // cse
     "psk-file", "cse-id", "sp-id", "cse-name", "admin-originator", "admin-credential", "app-rules", "token-issuers",
-    "release"};
+    "release", "ibc-credential", "ibc-saef-listen", "ibc-fqdns"};
 const std::vector<std::string_view> kFlags{"require-pop-linking", "dev-credentials", "upper-tester"};
 
 // The embedded default: everything on loopback, state in ./var, a development enrolee.

@@ -14,8 +14,11 @@ the notification target.
     tokens grant nothing.
   - A subscription: the verification request, then a notification on a contentInstance CREATE.
   - A restart keeps the resources; the TS-0019 Upper Tester endpoint answers Status.
+  - The IBC-based SAEF (docs/ibc-saef.md): IBC credentials from `m2msec ibc kms-init|issue`; `m2msec ibc saef`
+    runs the exchange with the CSE, and openssl s_client registers the AE with the derived PSK, bound to the
+    AE-ID in its ID_2; credentials of another KMS and a wrong key get nothing.
 
-usage: test_cse.py M2MSECD WORKDIR [-v]
+usage: test_cse.py M2MSECD WORKDIR M2MSEC [-v]
 
 Expectations are the specification's status codes and the JSON the test sent. Every key is fresh (os.urandom).
 Prints 'N passed, N failed' last and exits non-zero on any failure.
@@ -149,26 +152,82 @@ def wait_until(condition, seconds=WAIT):
     return condition()
 
 
+IBC_AE = "CAE3"  # the AE whose IBC credential opens the IBC-based SAEF
+
+
+def ibc_credentials(m2msec, work):
+    """IBC credential files (the `m2msec enrol --ibc-out` form) for the CSE and an AE from one KMS, and one for the
+    same AE from another KMS; ID_2 = FQDN@hexBinary(ID)@expirationTime, valid for a day."""
+    expires = time.strftime("%Y%m%dT%H%M%S", time.gmtime(time.time() + 86400))
+    out = {}
+    for kms_name, who, ident in (("kms", "cse", CSE_ID), ("kms", "ae", IBC_AE), ("other-kms", "foreign-ae", IBC_AE)):
+        master = os.path.join(work, kms_name)
+        if not os.path.exists(master):
+            made = run([m2msec, "ibc", "kms-init", "--out", master])
+            check("ibc: m2msec ibc kms-init (%s)" % kms_name, made.returncode == 0, made.stderr)
+        id2 = "localhost@%s@%s" % (ident.encode().hex(), expires)
+        issued = run([m2msec, "ibc", "issue", "--kms", master, "--id", id2])
+        values = dict(line.split("=", 1) for line in issued.stdout.decode().splitlines() if "=" in line)
+        check("ibc: m2msec ibc issue for %s" % who, issued.returncode == 0 and values.get("ssk"), issued.stderr)
+        out[who] = os.path.join(work, who + ".cred")
+        with open(out[who], "w") as f:
+            f.write("id2=%s\n" % id2 + "".join("%s=%s\n" % (k, values.get(k, "")) for k in ("ssk", "pvt", "kpak", "rsk", "z")))
+        os.chmod(out[who], 0o600)
+    return out
+
+
+def ibc_saef(m2msec, daemon, ibc):
+    with open(daemon.out_path, errors="replace") as f:
+        urls = re.findall(r"^listening role=cse-ibc-saef url=(\S+)$", f.read(), re.M)
+    if not check("ibc: the CSE answers IBC-SAEF message 1 on its own listener", urls):
+        return
+    done = run([m2msec, "ibc", "saef", "--credential", ibc["ae"], "--url", urls[0], "--responder", CSE_ID,
+                "--show-secrets"])
+    got = dict(line.split("=", 1) for line in done.stdout.decode().splitlines() if "=" in line)
+    check("ibc: m2msec ibc saef authenticates the CSE (peer = its CSE-ID) and derives a PSK",
+          done.returncode == 0 and got.get("peer") == CSE_ID and got.get("psk-identity", "").startswith("ibc-saef:") and
+          len(got.get("psk", "")) == 64, done.stdout + done.stderr)
+    ae3 = Peer(daemon.port, got.get("psk-identity", "none"), got.get("psk", "00"), IBC_AE)
+    r = ae3.send("POST", "/" + CSE_NAME, {"m2m:ae": {"api": "Nallowed.ibc", "rr": False, "srv": ["3"]}}, 2)
+    check("ibc: s_client with the derived PSK registers the AE of the ID_2: 2001",
+          r.rsc == 2001 and inner(r, "m2m:ae").get("aei", "").endswith(IBC_AE), r)
+    r = ae3.send("GET", "/" + CSE_NAME + "/cnt1", origin="CAE1")
+    check("ibc: another AE's ID over that association: 4106", r.rsc == 4106, r)
+    wrong = s_client(daemon.port, request_bytes("GET", "/" + CSE_NAME, IBC_AE, "ibc-wrong"),
+                     got.get("psk-identity", "none"), os.urandom(32).hex())
+    check("ibc: the psk_identity with another key fails the handshake", b"HTTP/1.1" not in wrong.stdout, wrong.stdout[-200:])
+    done = run([m2msec, "ibc", "saef", "--credential", ibc["foreign-ae"], "--url", urls[0], "--responder", CSE_ID,
+                "--show-secrets"])
+    check("ibc: an AE credential of another KMS: refused, no key", done.returncode != 0 and b"psk=" not in done.stdout,
+          done.stdout + done.stderr)
+    done = run([m2msec, "ibc", "saef", "--credential", ibc["ae"], "--url", urls[0], "--responder", "/id-other",
+                "--show-secrets"])
+    check("ibc: message 1 for another responder: refused, no key", done.returncode != 0 and b"psk=" not in done.stdout,
+          done.stdout + done.stderr)
+
+
 def main():
-    if len(sys.argv) < 3:
+    if len(sys.argv) < 4:
         print(__doc__)
         return 2
-    m2msecd, work = sys.argv[1], sys.argv[2]
+    m2msecd, work, m2msec = sys.argv[1], sys.argv[2], sys.argv[3]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
+    ibc = ibc_credentials(m2msec, work)
     keys = {name: os.urandom(32).hex() for name in (AE1_PSK, AE2_PSK, OTHER_PSK, ADMIN_PSK)}
     issuer_key = os.urandom(32).hex()
     with open(os.path.join(work, "psk"), "w") as f:
         f.write("# psk identity, key\n" + "".join("%s %s\n" % item for item in keys.items()))
     with open(os.path.join(work, "rules"), "w") as f:
-        f.write("%s Nallowed* CAE1\n%s Nallowed* CAE2\n" % (AE1_PSK, AE2_PSK))
+        f.write("%s Nallowed* CAE1\n%s Nallowed* CAE2\n%s Nallowed* %s\n" % (AE1_PSK, AE2_PSK, IBC_AE, IBC_AE))
     jwk = {"kty": "oct", "k": base64.urlsafe_b64encode(bytes.fromhex(issuer_key)).rstrip(b"=").decode(), "alg": "HS256"}
     with open(os.path.join(work, "issuers.json"), "w") as f:
         json.dump({"issuers": [{"id": ISSUER, "keys": {"keys": [jwk]}, "allow_unsecured": False}]}, f)
     args = ["--roles", "cse", "--listen", "127.0.0.1:0", "--psk-file", os.path.join(work, "psk"),
             "--data-dir", os.path.join(work, "data"), "--app-rules", os.path.join(work, "rules"),
             "--admin-credential", ADMIN_PSK, "--token-issuers", os.path.join(work, "issuers.json"),
-            "--cse-id", CSE_ID, "--sp-id", SP_ID, "--cse-name", CSE_NAME, "--upper-tester"]
+            "--cse-id", CSE_ID, "--sp-id", SP_ID, "--cse-name", CSE_NAME, "--upper-tester",
+            "--ibc-credential", ibc["cse"], "--ibc-saef-listen", "127.0.0.1:0"]
     daemon = Daemon(m2msecd, args, work, "cse")
     if not check("m2msecd --roles cse prints its listener", daemon.port is not None):
         return 1
@@ -311,6 +370,9 @@ def main():
     check("the target got a notification carrying it",
           wait_until(lambda: "notify-me" in json.dumps(sgn(len(Notifications.received) - 1))), Notifications.received)
     server.shutdown()
+
+    # ---- the IBC-based SAEF (docs/ibc-saef.md) ----------------------------------------------------------------
+    ibc_saef(m2msec, daemon, ibc)
 
     # ---- Upper Tester, restart -------------------------------------------------------------------------------
     ut = HttpAnswer(s_client(port, b"POST /__ut__ HTTP/1.1\r\nHost: cse\r\nX-M2M-UTCMD: Status\r\nContent-Length: 0\r\n"
