@@ -36,5 +36,33 @@ TEST(IbcIdentity, RefusesAnythingElse) {
   EXPECT_FALSE((IbcIdentity{"not a name", {0x43}, {}}.format()));
 }
 
+TEST(IbcIdentity, KeepsTheTimeOfDayAndAnyOctetsOfTheId) {
+  // 2031-12-31T23:59:59Z; an ID with '@' (0x40), a zero octet and 0xff: hexBinary keeps the three parts apart.
+  const IbcIdentity made{"mef.example.com", Bytes{0x40, 0x00, 0xff, 0x2f},
+                         std::chrono::sys_seconds(sys_days(std::chrono::year(2031) / 12 / 31)) +
+                             std::chrono::hours(23) + std::chrono::minutes(59) + std::chrono::seconds(59)};
+  const std::string text = made.format().value();
+  EXPECT_EQ(text, "mef.example.com@4000ff2f@20311231T235959");
+  auto again = IbcIdentity::parse(text);
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->id, made.id);
+  EXPECT_EQ(again->expires, made.expires);
+  // Mixed case reads the same, and is written in lower case.
+  EXPECT_EQ(IbcIdentity::parse("mef.example.com@4000fF2F@20311231T235959").value().format().value(), text);
+}
+
+TEST(IbcIdentity, RefusesNonCanonicalTimesAndNames) {
+  for (const std::string_view text : {"mef.example.com@43@20300131T000000Z", "mef.example.com@43@20300131T240000",
+                                      "mef.example.com@43@20300230T000000", "mef.example.com@43@20300131t000000",
+                                      "mef.example.com.@43@20300131T000000", "mef..example.com@43@20300131T000000",
+                                      "mef_example.com@43@20300131T000000", " mef.example.com@43@20300131T000000"}) {
+    EXPECT_FALSE(IbcIdentity::parse(text)) << text;
+  }
+  // A time the format cannot write.
+  const IbcIdentity far{"mef.example.com", {0x43},
+                        std::chrono::sys_seconds(sys_days(std::chrono::year(10000) / 1 / 1))};
+  EXPECT_FALSE(far.format());
+}
+
 }  // namespace
 }  // namespace m2msec::ibc

@@ -1,6 +1,12 @@
 // The IBC-based SAEF (docs/ibc-saef.md): two entities with IBC credentials of one KMS run the two-message exchange,
 // then a real TLS-PSK handshake with the derived key, which binds each end to the other's CSE-ID or AE-ID; and every
-// refusal: tampered messages, another KMS, an expired or foreign ID_2, the wrong responder, replays.
+// refusal: tampered messages, another KMS, an expired or foreign ID_2, the wrong responder, replays. The message
+// layout and Sig_A/Sig_B are checked against the documented octets with wolfSSL's ECCSI and SHA-256 (an independent
+// implementation, test-only oracle).
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/eccsi.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
 #include <gtest/gtest.h>
 
 #include "../tls/pair.h"
@@ -9,6 +15,7 @@
 #include "m2msec/ibc/identity.h"
 #include "m2msec/ibc/saef.h"
 #include "m2msec/tls/profile.h"
+#include "wolfssl_oracle.h"
 
 namespace m2msec::ibc {
 namespace {
@@ -201,6 +208,8 @@ TEST_F(IbcSaefTest, ReplaysGiveNothing) {
   EXPECT_TRUE(guessed.client.handshake_error);
   auto unknown = handshake(store, "ibc-saef:00000000000000000000000000000000", answered->second.psk.view());
   EXPECT_TRUE(unknown.server.handshake_error);
+  EXPECT_TRUE(unknown.client.handshake_error);
+  EXPECT_FALSE(unknown.server.peer);
 }
 
 TEST_F(IbcSaefTest, MalformedMessagesAreRefused) {
@@ -232,6 +241,204 @@ TEST(IbcSaefKeyStore, KeysExpireAndTheOldestMakesRoom) {
   clock->advance(std::chrono::seconds(60));
   EXPECT_FALSE(store.resolve("two"));
   EXPECT_FALSE(store.resolve("three"));
+}
+
+// wolfSSL's ECCSI verification (RFC 6507 §5.2.2): 1 accepts, 0 rejects, negative a wolfSSL error.
+int wolf_verify(ByteView kpak, std::string_view id, ByteView message, ByteView sig) {
+  EccsiKey key{};
+  if (wc_InitEccsiKey(&key, nullptr, INVALID_DEVID) != 0) return -1;
+  test::WolfPoint pvt;
+  byte hs[WC_MAX_DIGEST_SIZE];
+  byte hs_size = sizeof(hs);
+  int verified = 0;
+  int err = wc_ImportEccsiPublicKey(&key, kpak.data(), test::size32(kpak), 0);
+  if (err == 0) err = wc_DecodeEccsiPvtFromSig(&key, sig.data(), test::size32(sig), pvt.get());
+  if (err == 0) {
+    err = wc_HashEccsiId(&key, WC_HASH_TYPE_SHA256, reinterpret_cast<const byte*>(id.data()),
+                         static_cast<word32>(id.size()), pvt.get(), hs, &hs_size);
+  }
+  if (err == 0) err = wc_SetEccsiHash(&key, hs, hs_size);
+  if (err == 0) {
+    err = wc_VerifyEccsiHash(&key, WC_HASH_TYPE_SHA256, message.data(), test::size32(message), sig.data(),
+                             test::size32(sig), &verified);
+  }
+  wc_FreeEccsiKey(&key);
+  return err != 0 ? err : verified;
+}
+
+Bytes wolf_sha256(ByteView data) {
+  Bytes out(WC_SHA256_DIGEST_SIZE);
+  EXPECT_EQ(wc_Sha256Hash(data.data(), test::size32(data), out.data()), 0);
+  return out;
+}
+
+// The documented layout read by hand: version 1, the message number, then (2-octet big-endian length, value)
+// fields to the last octet.
+std::vector<Bytes> fields_of(ByteView message, std::uint8_t number) {
+  EXPECT_GE(message.size(), 2u);
+  EXPECT_EQ(message[0], 1);
+  EXPECT_EQ(message[1], number);
+  std::vector<Bytes> out;
+  std::size_t at = 2;
+  while (at + 2 <= message.size()) {
+    const std::size_t length = message[at] * 256u + message[at + 1];
+    if (at + 2 + length > message.size()) break;
+    out.emplace_back(message.begin() + static_cast<std::ptrdiff_t>(at + 2),
+                     message.begin() + static_cast<std::ptrdiff_t>(at + 2 + length));
+    at += 2 + length;
+  }
+  EXPECT_EQ(at, message.size()) << "no octets left over";
+  return out;
+}
+
+Bytes text_bytes(std::string_view text) { return Bytes(as_bytes(text).begin(), as_bytes(text).end()); }
+
+TEST_F(IbcSaefTest, MessagesHaveTheDocumentedLayoutAndWolfSslAcceptsTheSignatures) {
+  std::optional<SaefInitiator> initiator;
+  const Bytes message1 = start(initiator);
+  const std::vector<Bytes> f1 = fields_of(message1, 1);
+  ASSERT_EQ(f1.size(), 5u);
+  EXPECT_EQ(f1[0], text_bytes(a.id2));
+  EXPECT_EQ(f1[1], text_bytes(kCse));
+  ASSERT_EQ(f1[2].size(), 65u);
+  EXPECT_EQ(f1[2][0], 0x04);
+  EXPECT_EQ(f1[3].size(), 32u);
+  ASSERT_EQ(f1[4].size(), 129u);
+  // Sig_A over "oneM2M IBC-SAEF 1" || message 1 up to the signature field (its length octets excluded).
+  const ByteView signed1 = ByteView(message1).first(message1.size() - 2 - 129);
+  EXPECT_EQ(wolf_verify(kms.kpak(), a.id2, concat({as_bytes("oneM2M IBC-SAEF 1"), signed1}), f1[4]), 1);
+  EXPECT_EQ(wolf_verify(kms.kpak(), a.id2, concat({as_bytes("oneM2M IBC-SAEF 2"), signed1}), f1[4]), 0);
+  EXPECT_EQ(wolf_verify(kms.kpak(), b.id2, concat({as_bytes("oneM2M IBC-SAEF 1"), signed1}), f1[4]), 0);
+
+  auto answered = saef_respond(b, policy, message1);
+  ASSERT_TRUE(answered) << answered.error().to_string();
+  const Bytes& message2 = answered->first;
+  const std::vector<Bytes> f2 = fields_of(message2, 2);
+  ASSERT_EQ(f2.size(), 3u);
+  EXPECT_EQ(f2[0], text_bytes(b.id2));
+  ASSERT_EQ(f2[1].size(), 65u);
+  ASSERT_EQ(f2[2].size(), 129u);
+  // Sig_B over "oneM2M IBC-SAEF 2" || SHA-256(message 1) || message 2 up to the signature field.
+  const ByteView signed2 = ByteView(message2).first(message2.size() - 2 - 129);
+  const Bytes hash1 = wolf_sha256(message1);
+  EXPECT_EQ(wolf_verify(kms.kpak(), b.id2, concat({as_bytes("oneM2M IBC-SAEF 2"), hash1, signed2}), f2[2]), 1);
+  // psk_identity = "ibc-saef:" || hex of the first 16 octets of SHA-256(message 1 || message 2).
+  const Bytes transcript = wolf_sha256(concat({message1, message2}));
+  EXPECT_EQ(answered->second.psk_identity, "ibc-saef:" + hex_encode(ByteView(transcript).first(16)));
+
+  // The structs read the same fields and write the same octets back.
+  auto parsed1 = SaefMessage1::parse(message1);
+  ASSERT_TRUE(parsed1) << parsed1.error().to_string();
+  EXPECT_EQ(parsed1->initiator_id2, a.id2);
+  EXPECT_EQ(parsed1->responder_id, kCse);
+  EXPECT_EQ(parsed1->x, f1[2]);
+  EXPECT_EQ(parsed1->nonce, f1[3]);
+  EXPECT_EQ(parsed1->signature, f1[4]);
+  EXPECT_EQ(parsed1->encode().value(), message1);
+  EXPECT_EQ(hex_encode(parsed1->signed_part().value()), hex_encode(signed1));
+  auto parsed2 = SaefMessage2::parse(message2);
+  ASSERT_TRUE(parsed2) << parsed2.error().to_string();
+  EXPECT_EQ(parsed2->responder_id2, b.id2);
+  EXPECT_EQ(parsed2->encode().value(), message2);
+  EXPECT_EQ(hex_encode(parsed2->signed_part().value()), hex_encode(signed2));
+}
+
+TEST_F(IbcSaefTest, FieldsOfTheWrongSizeAreMalformed) {
+  std::optional<SaefInitiator> initiator;
+  const Bytes message1 = start(initiator);
+  const SaefMessage1 good = SaefMessage1::parse(message1).value();
+  const auto refused_with = [&](auto change, std::string_view what) {
+    SaefMessage1 m = good;
+    change(m);
+    auto encoded = m.encode();
+    ASSERT_TRUE(encoded) << what;
+    expect_refused(SaefMessage1::parse(*encoded), Category::kProtocol, what);
+    expect_refused(saef_respond(b, policy, *encoded), Category::kProtocol, what);
+  };
+  refused_with([](SaefMessage1& m) { m.x.resize(33); }, "a compressed point's length");
+  refused_with([](SaefMessage1& m) { m.x[0] = 0x02; }, "not an uncompressed point");
+  refused_with([](SaefMessage1& m) { m.nonce.pop_back(); }, "a 31-octet nonce");
+  refused_with([](SaefMessage1& m) { m.signature.pop_back(); }, "a short signature");
+  refused_with([](SaefMessage1& m) { m.initiator_id2.clear(); }, "no ID_2");
+  refused_with([](SaefMessage1& m) { m.responder_id.clear(); }, "no responder");
+  SaefMessage1 huge = good;
+  huge.responder_id.assign(70000, 'x');
+  expect_refused(huge.encode(), Category::kUsage, "a field longer than 65535 octets");
+
+  auto answered = saef_respond(b, policy, message1);
+  ASSERT_TRUE(answered);
+  SaefMessage2 short_x = SaefMessage2::parse(answered->first).value();
+  short_x.x.resize(64);
+  expect_refused(initiator->finish(short_x.encode().value()), Category::kProtocol, "message 2 with a short X_B");
+  // X_B changed after B signed it: Sig_B covers X_B.
+  SaefMessage2 changed_x = SaefMessage2::parse(answered->first).value();
+  changed_x.x.back() ^= 0x01;
+  expect_refused(initiator->finish(changed_x.encode().value()), Category::kAuth, "X_B changed");
+  EXPECT_TRUE(initiator->finish(answered->first));
+}
+
+TEST_F(IbcSaefTest, FinishIsOneShotAndAForgeryDoesNotEndTheExchange) {
+  std::optional<SaefInitiator> initiator;
+  const Bytes message1 = start(initiator);
+  auto answered = saef_respond(b, policy, message1);
+  ASSERT_TRUE(answered);
+  Bytes forged = answered->first;
+  forged[forged.size() - 40] ^= 0x01;  // inside s
+  expect_refused(initiator->finish(forged), Category::kAuth, "forged message 2");
+  auto key = initiator->finish(answered->first);
+  ASSERT_TRUE(key) << key.error().to_string();
+  EXPECT_EQ(hex_encode(key->psk.view()), hex_encode(answered->second.psk.view()));
+  // The ephemeral key is gone: the same message 2 again gives nothing.
+  expect_refused(initiator->finish(answered->first), Category::kUsage, "finish twice");
+}
+
+TEST_F(IbcSaefTest, AnExpiredOwnCredentialIsNotUsed) {
+  SaefCredential short_a = credential(kms, id2_of(kMef, kAe, 1));
+  SaefCredential short_b = credential(kms, id2_of(kMef, kCse, 1));
+  auto started = SaefInitiator::start(a, std::string(kCse), policy);
+  ASSERT_TRUE(started);
+  clock->advance(std::chrono::days(2));
+  expect_refused(SaefInitiator::start(short_a, std::string(kCse), policy), Category::kUsage, "own ID_2 expired (A)");
+  expect_refused(saef_respond(short_b, policy, started->second), Category::kUsage, "own ID_2 expired (B)");
+  SaefCredential garbled = credential(kms, "not an ID_2");
+  expect_refused(SaefInitiator::start(garbled, std::string(kCse), policy), Category::kUsage, "own ID_2 garbled");
+}
+
+TEST_F(IbcSaefTest, AnIdThatIsNoOneM2MIdIsNotBound) {
+  // The KMS signs whatever ID_2 it is asked for; an ID with a control character or a space is refused by B.
+  for (const std::string_view id : {std::string_view("CAE\nA"), std::string_view("CAE A")}) {
+    SaefCredential odd = credential(kms, id2_of(kMef, id));
+    auto started = SaefInitiator::start(odd, std::string(kCse), policy);
+    ASSERT_TRUE(started);
+    expect_refused(saef_respond(b, policy, started->second), Category::kAuth, "non-printable ID");
+  }
+}
+
+TEST_F(IbcSaefTest, AReplayedMessage1DisplacesOnlyKeysOfThePeerItNames) {
+  auto store = std::make_shared<SaefKeyStore>(clock, std::chrono::seconds(60), 16, 2);
+  // C completes an exchange with B; its key waits for C's TLS handshake.
+  SaefCredential c = credential(kms, id2_of(kMef, "CAE-C"));
+  auto c_started = SaefInitiator::start(c, std::string(kCse), policy);
+  ASSERT_TRUE(c_started);
+  auto c_answered = saef_respond(b, policy, c_started->second);
+  ASSERT_TRUE(c_answered);
+  auto c_key = c_started->first.finish(c_answered->first);
+  ASSERT_TRUE(c_key);
+  store->add(std::move(c_answered->second));
+  // An attacker replays a message 1 of A's twenty times; B answers each (it cannot tell), but only two keys of A
+  // are kept and C's survives.
+  std::optional<SaefInitiator> initiator;
+  const Bytes message1 = start(initiator);
+  for (int i = 0; i < 20; ++i) {
+    auto replayed = saef_respond(b, policy, message1);
+    ASSERT_TRUE(replayed);
+    store->add(std::move(replayed->second));
+  }
+  EXPECT_EQ(store->size(), 3u);
+  const auto pair = handshake(store, c_key->psk_identity, c_key->psk.view());
+  ASSERT_FALSE(pair.server.handshake_error) << pair.server.handshake_error->to_string();
+  ASSERT_TRUE(pair.server.peer);
+  EXPECT_EQ(pair.server.peer->identity, "CAE-C");
 }
 
 }  // namespace
