@@ -200,8 +200,10 @@ Result<void> start_ibc_saef(const cli::Options& opts, std::shared_ptr<const Cloc
     if (request.body.size() > kSaefMessageLimit) return http::Response{413, {text_type}, "message 1 too large\n"};
     auto answered = ibc::saef_respond(*self, policy, as_bytes(request.body));
     if (!answered) {
-      const unsigned status = answered.error().category() == Category::kProtocol ? 400 : 403;
-      return http::Response{status, {text_type}, answered.error().detail() + "\n"};
+      // The prober learns only that it failed, and whether the message parsed; the reason goes to the log.
+      std::cerr << "ibc-saef: " << answered.error().to_string() << std::endl;
+      if (answered.error().category() == Category::kProtocol) return http::Response{400, {text_type}, "malformed\n"};
+      return http::Response{403, {text_type}, "refused\n"};
     }
     keys->add(std::move(answered->second));
     return http::Response{200, {{"Content-Type", "application/octet-stream"}},
