@@ -45,7 +45,7 @@ WAIT = 20
 run = functools.partial(checks.run, timeout=WAIT)
 # The enrolment whose Kc must still open the CSE after several steps, then fail once expired: long enough for the
 # steps in between under ASan on a loaded machine.
-SHORT_LIFETIME = 15
+SHORT_LIFETIME = 30
 FQDN = "localhost"  # the default MEF-FQDN and MAF-FQDN of m2msecd
 KM_LABEL = b"oneM2M Enrolment Key to Master Credential derivation"  # TS-0003 10.3.2
 RETRY = 4242  # --retry-duration of the SQLite daemon, seen again in NO_MORE_COMMANDS
