@@ -106,8 +106,8 @@ Result<void> issue(const std::vector<std::string_view>& args) {
   std::fill(text.begin(), text.end(), '\0');
   if (!master) return Error(master.error().category(), concat({"--kms ", path, ": ", master.error().detail()}));
   const kms::LocalIssuer issuer(std::move(master).value());
-  M2MSEC_ASSIGN_OR_RETURN(const kms::PublicParameters params, issuer.parameters());
   M2MSEC_ASSIGN_OR_RETURN(const kms::IssuedKeys keys, issuer.issue(id));
+  const kms::PublicParameters& params = keys.public_keys;
   // The KMS checks what it hands out as the user will (RFC 6507 5.1.2, RFC 6508 6.1.2).
   auto signer = ibc::EccsiSigner::validate(params.kpak, id, {keys.eccsi.ssk.clone(), keys.eccsi.pvt});
   if (!signer) return Error::internal(concat({"the issued SSK/PVT do not validate: ", signer.error().detail()}));
@@ -188,10 +188,7 @@ Result<void> saef(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const http::Url url, http::Url::parse(url_text));
   if (url.scheme != "http") return Error::usage("--url: the IBC-SAEF exchange is an http:// POST");
   M2MSEC_ASSIGN_OR_RETURN(const std::string text, read_file(path));
-  M2MSEC_ASSIGN_OR_RETURN(client::IbcCredential held, client::parse_ibc_credential(text));
-  M2MSEC_ASSIGN_OR_RETURN(ibc::EccsiSigner signer, ibc::EccsiSigner::validate(held.kpak, as_bytes(held.id2),
-                                                                               {std::move(held.ssk), held.pvt}));
-  const ibc::SaefCredential self{held.id2, std::move(signer), held.kpak};
+  M2MSEC_ASSIGN_OR_RETURN(const ibc::SaefCredential self, client::saef_credential(text));
   ibc::SaefPolicy policy{{}, std::make_shared<SystemClock>()};
   if (const auto fqdns = opts.get("fqdns")) {
     for (const std::string& fqdn : comma_list(*fqdns)) policy.fqdns.insert(fqdn);

@@ -180,10 +180,8 @@ Result<void> start_ibc_saef(const cli::Options& opts, std::shared_ptr<const Cloc
                             std::shared_ptr<ibc::SaefKeyStore> keys, Running& running) {
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view path, opts.required("ibc-credential"));
   M2MSEC_ASSIGN_OR_RETURN(const std::string text, cli::read_file(path));
-  M2MSEC_ASSIGN_OR_RETURN(client::IbcCredential held, client::parse_ibc_credential(text));
-  M2MSEC_ASSIGN_OR_RETURN(ibc::EccsiSigner signer, ibc::EccsiSigner::validate(held.kpak, as_bytes(held.id2),
-                                                                               ibc::EccsiUserKey{std::move(held.ssk), held.pvt}));
-  auto self = std::make_shared<const ibc::SaefCredential>(ibc::SaefCredential{held.id2, std::move(signer), held.kpak});
+  M2MSEC_ASSIGN_OR_RETURN(ibc::SaefCredential credential, client::saef_credential(text));
+  auto self = std::make_shared<const ibc::SaefCredential>(std::move(credential));
   ibc::SaefPolicy policy{{}, std::move(clock)};
   if (const auto fqdns = opts.get("ibc-fqdns")) {
     for (std::string& fqdn : cli::comma_list(*fqdns)) policy.fqdns.insert(std::move(fqdn));

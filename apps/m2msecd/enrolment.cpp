@@ -117,7 +117,7 @@ Result<void> start_enrolment_roles(const cli::Options& opts, EnrolmentRoles role
 
   //= seed 002 §8.3.7.2 NOTE 2
   //# The KMS holds KSAK and z_S and issues the keys of an ID_2; a MEF in this process asks it directly.
-  std::shared_ptr<const kms::Issuer> local_kms;
+  std::shared_ptr<const kms::LocalIssuer> local_kms;
   std::shared_ptr<const kms::Service> kms_service;
   if (roles.kms) {
     M2MSEC_ASSIGN_OR_RETURN(kms::MasterKeys master, kms_master(opts));

@@ -107,14 +107,11 @@ Result<IbcCredential> parse_ibc_credential(std::string_view text) {
   return out;
 }
 
-Result<kms::PublicParameters> RemoteKms::parameters() const {
-  M2MSEC_ASSIGN_OR_RETURN(Channel channel, Channel::open(m_kms));
-  M2MSEC_ASSIGN_OR_RETURN(const json::Object base, channel.call(onem2m::Operation::kRetrieve, channel.base(),
-                                                                onem2m::ResourceType::kKmsBase, std::nullopt, Rsc::kOk));
-  kms::PublicParameters out;
-  M2MSEC_ASSIGN_OR_RETURN(out.kpak, base64_member(base, attr::kKpak));
-  M2MSEC_ASSIGN_OR_RETURN(out.z, base64_member(base, attr::kKmsPublicKey));
-  return out;
+Result<ibc::SaefCredential> saef_credential(std::string_view text) {
+  M2MSEC_ASSIGN_OR_RETURN(IbcCredential held, parse_ibc_credential(text));
+  M2MSEC_ASSIGN_OR_RETURN(ibc::EccsiSigner signer,
+                          ibc::EccsiSigner::validate(held.kpak, as_bytes(held.id2), {std::move(held.ssk), held.pvt}));
+  return ibc::SaefCredential{std::move(held.id2), std::move(signer), std::move(held.kpak)};
 }
 
 Result<kms::IssuedKeys> RemoteKms::issue(ByteView id) const {
@@ -127,6 +124,8 @@ Result<kms::IssuedKeys> RemoteKms::issue(ByteView id) const {
   M2MSEC_ASSIGN_OR_RETURN(out.eccsi.ssk, secret_member(keys, attr::kSsk));
   M2MSEC_ASSIGN_OR_RETURN(out.eccsi.pvt, base64_member(keys, attr::kPvt));
   M2MSEC_ASSIGN_OR_RETURN(out.rsk, secret_member(keys, attr::kRsk));
+  M2MSEC_ASSIGN_OR_RETURN(out.public_keys.kpak, base64_member(keys, attr::kKpak));
+  M2MSEC_ASSIGN_OR_RETURN(out.public_keys.z, base64_member(keys, attr::kKmsPublicKey));
   return out;
 }
 

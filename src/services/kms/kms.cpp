@@ -42,14 +42,14 @@ Result<MasterKeys> parse_master(std::string_view text) {
   return MasterKeys{std::move(eccsi), std::move(sakke)};
 }
 
-Result<PublicParameters> LocalIssuer::parameters() const {
+PublicParameters LocalIssuer::parameters() const {
   return PublicParameters{m_keys.eccsi.kpak(), m_keys.sakke.public_key()};
 }
 
 Result<IssuedKeys> LocalIssuer::issue(ByteView id) const {
   M2MSEC_ASSIGN_OR_RETURN(ibc::EccsiUserKey eccsi, m_keys.eccsi.issue(id));
   M2MSEC_ASSIGN_OR_RETURN(SecretBytes rsk, m_keys.sakke.receiver_key(id));
-  return IssuedKeys{std::move(eccsi), std::move(rsk)};
+  return IssuedKeys{std::move(eccsi), std::move(rsk), parameters()};
 }
 
 }  // namespace m2msec::kms

@@ -33,9 +33,9 @@ onem2m::Response Service::handle(const onem2m::Request& request, const tls::Sess
                    concat({"the originator '", request.fr, "' is not the authenticated client"}));
     }
     if (request.to != kBase) return Error(Category::kUsage, Rsc::kNotFound, concat({"no resource '", request.to, "' here"}));
-    M2MSEC_ASSIGN_OR_RETURN(const PublicParameters parameters, m_options.issuer->parameters());
     if (request.op == Operation::kRetrieve) {
-      return onem2m::Response{Rsc::kOk, request.rqi, onem2m::wrap(ResourceType::kKmsBase, public_attributes(parameters))};
+      return onem2m::Response{Rsc::kOk, request.rqi,
+                              onem2m::wrap(ResourceType::kKmsBase, public_attributes(m_options.issuer->parameters()))};
     }
     if (request.op != Operation::kCreate || request.ty != static_cast<std::uint32_t>(ResourceType::kKmsKey)) {
       return Error(Category::kUsage, Rsc::kOperationNotAllowed, "the KMS base takes RETRIEVE and CREATE of a kmsKey");
@@ -50,7 +50,7 @@ onem2m::Response Service::handle(const onem2m::Request& request, const tls::Sess
                             onem2m::check_content(ResourceType::kKmsKey, Operation::kCreate, *request.pc));
     const std::string& id = *content.find(attr::kIbcId)->string();
     M2MSEC_ASSIGN_OR_RETURN(const IssuedKeys keys, m_options.issuer->issue(as_bytes(id)));
-    json::Object out = public_attributes(parameters);
+    json::Object out = public_attributes(keys.public_keys);
     out.set(std::string(attr::kResourceType), static_cast<std::int64_t>(ResourceType::kKmsKey));
     out.set(std::string(attr::kIbcId), id);
     out.set(std::string(attr::kSsk), base64_encode(keys.eccsi.ssk.view()));

@@ -235,6 +235,7 @@ struct Service::State {
       //= seed 002 §8.3.7.2 NOTE 1
       //# ID_2 is unique: the store refuses an ID_2 recorded before; the next one is a second earlier.
       std::string id2;
+      store::Time id2_expires;
       for (int attempt = 0; id2.empty(); ++attempt) {
         if (attempt == 16) return Error(Category::kInternal, "no unique ID_2 could be made");
         ibc::IbcIdentity made{options.fqdn.text(), Bytes(as_bytes(identity).begin(), as_bytes(identity).end()),
@@ -244,25 +245,22 @@ struct Service::State {
             store::IbcIdentityRecord{candidate, who.caller.client_id, now, made.expires});
         if (added) {
           id2 = std::move(candidate);
+          id2_expires = made.expires;
         } else if (added.error().rsc() != Rsc::kConflict) {
           return std::move(added).error();
         }
       }
       // A KMS that refuses or cannot be reached is this MEF's failure, not the client's (5000, no detail).
       auto keys = options.kms->issue(as_bytes(id2));
-      auto parameters = keys ? options.kms->parameters() : Result<kms::PublicParameters>(keys.error());
-      if (!parameters) {
-        return Error(Category::kIo, Rsc::kInternalServerError, "the KMS issued no keys: " + parameters.error().to_string());
-      }
-      M2MSEC_ASSIGN_OR_RETURN(const ibc::IbcIdentity issued, ibc::IbcIdentity::parse(id2));
-      M2MSEC_ASSIGN_OR_RETURN(const std::string expiration, format_m2m_timestamp(issued.expires));
+      if (!keys) return Error(Category::kIo, Rsc::kInternalServerError, "the KMS issued no keys: " + keys.error().to_string());
+      M2MSEC_ASSIGN_OR_RETURN(const std::string expiration, format_m2m_timestamp(id2_expires));
       return json::Object{{std::string(attr::kIbcId2), id2},
                           {std::string(attr::kExpirationTime), expiration},
                           {std::string(attr::kSsk), base64_encode(keys->eccsi.ssk.view())},
                           {std::string(attr::kPvt), base64_encode(keys->eccsi.pvt)},
-                          {std::string(attr::kKpak), base64_encode(parameters->kpak)},
+                          {std::string(attr::kKpak), base64_encode(keys->public_keys.kpak)},
                           {std::string(attr::kRsk), base64_encode(keys->rsk.view())},
-                          {std::string(attr::kKmsPublicKey), base64_encode(parameters->z)}};
+                          {std::string(attr::kKmsPublicKey), base64_encode(keys->public_keys.z)}};
     };
     return registry::respond(request, Rsc::kCreated, ResourceType::kMefIbcCred, run());
   }

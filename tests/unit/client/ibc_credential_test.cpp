@@ -30,15 +30,14 @@ class IbcCredentialTest : public ::testing::Test {
   // What a MEF answers for `id2`, with the keys issued for `keys_for`.
   json::Object answer(std::string_view id2, std::string_view keys_for) const {
     auto keys = kms_issuer->issue(as_bytes(keys_for));
-    auto parameters = kms_issuer->parameters();
-    EXPECT_TRUE(keys && parameters);
-    if (!keys || !parameters) return {};
+    EXPECT_TRUE(keys);
+    if (!keys) return {};
     return json::Object{{"ibi2", std::string(id2)},
                         {"ssk", base64_encode(keys->eccsi.ssk.view())},
                         {"pvt", base64_encode(keys->eccsi.pvt)},
-                        {"kpak", base64_encode(parameters->kpak)},
+                        {"kpak", base64_encode(keys->public_keys.kpak)},
                         {"rsk", base64_encode(keys->rsk.view())},
-                        {"kmsz", base64_encode(parameters->z)}};
+                        {"kmsz", base64_encode(keys->public_keys.z)}};
   }
 };
 
@@ -47,10 +46,9 @@ TEST_F(IbcCredentialTest, AcceptsKeysThatValidateForItsOwnId2) {
   ASSERT_TRUE(accepted) << accepted.error().to_string();
   EXPECT_EQ(accepted->id2, kId2);
   EXPECT_EQ(accepted->expires, std::chrono::sys_seconds(sys_days(std::chrono::year(2030) / 1 / 31)));
-  auto parameters = kms_issuer->parameters();
-  ASSERT_TRUE(parameters);
-  EXPECT_EQ(accepted->kpak, parameters->kpak);
-  EXPECT_EQ(accepted->z, parameters->z);
+  const kms::PublicParameters parameters = kms_issuer->parameters();
+  EXPECT_EQ(accepted->kpak, parameters.kpak);
+  EXPECT_EQ(accepted->z, parameters.z);
 }
 
 TEST_F(IbcCredentialTest, RefusesAnId2ThatIsNotThisClientsAtThisMef) {
@@ -108,10 +106,16 @@ TEST_F(IbcCredentialTest, TheFileRoundTripsAndADamagedOneIsRefused) {
   EXPECT_EQ(hex_encode(back->ssk.view()), hex_encode(accepted->ssk.view()));
   EXPECT_EQ(back->pvt, accepted->pvt);
   EXPECT_EQ(back->rsk.size(), accepted->rsk.size());
+  // The same file as the IBC-based SAEF signs with it.
+  auto saef = saef_credential(as_text(text.view()));
+  ASSERT_TRUE(saef) << saef.error().to_string();
+  EXPECT_EQ(saef->id2, accepted->id2);
+  EXPECT_EQ(saef->kpak, accepted->kpak);
   // A changed ID_2 no longer matches its keys; a missing line is refused.
   std::string changed(as_text(text.view()));
   changed.replace(changed.find("@2030"), 5, "@2031");
   EXPECT_FALSE(parse_ibc_credential(changed));
+  EXPECT_FALSE(saef_credential(changed));
   std::string shortened(as_text(text.view()));
   shortened.erase(shortened.find("rsk="));
   EXPECT_FALSE(parse_ibc_credential(shortened));

@@ -55,18 +55,17 @@ class MefIbcTest : public MefTest {
   // The keys of a response validate for its ID_2 (RFC 6507 5.1.2, RFC 6508 6.1.2) under the KMS's public keys.
   void expect_valid_keys(const onem2m::Response& r) {
     const std::string id2 = text(r, kRoot, "ibi2");
-    auto parameters = kms_issuer->parameters();
-    ASSERT_TRUE(parameters);
-    EXPECT_EQ(decoded(r, "kpak"), parameters->kpak);
-    EXPECT_EQ(decoded(r, "kmsz"), parameters->z);
+    const kms::PublicParameters parameters = kms_issuer->parameters();
+    EXPECT_EQ(decoded(r, "kpak"), parameters.kpak);
+    EXPECT_EQ(decoded(r, "kmsz"), parameters.z);
     Bytes ssk = decoded(r, "ssk");
-    auto signer = ibc::EccsiSigner::validate(parameters->kpak, as_bytes(id2),
+    auto signer = ibc::EccsiSigner::validate(parameters.kpak, as_bytes(id2),
                                              ibc::EccsiUserKey{SecretBytes::copy_of(ssk), decoded(r, "pvt")});
     ASSERT_TRUE(signer) << signer.error().to_string();
     auto signature = signer->sign(as_bytes("hello"));
     ASSERT_TRUE(signature);
-    EXPECT_TRUE(ibc::eccsi_verify(parameters->kpak, as_bytes(id2), as_bytes("hello"), *signature));
-    EXPECT_TRUE(ibc::sakke_validate_receiver_key(parameters->z, as_bytes(id2), decoded(r, "rsk")));
+    EXPECT_TRUE(ibc::eccsi_verify(parameters.kpak, as_bytes(id2), as_bytes("hello"), *signature));
+    EXPECT_TRUE(ibc::sakke_validate_receiver_key(parameters.z, as_bytes(id2), decoded(r, "rsk")));
   }
 };
 

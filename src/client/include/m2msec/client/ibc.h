@@ -11,6 +11,7 @@
 #include "m2msec/client/channel.h"
 #include "m2msec/core/bytes.h"
 #include "m2msec/core/secret.h"
+#include "m2msec/ibc/saef.h"
 #include "m2msec/json/json.h"
 #include "m2msec/kms/kms.h"
 
@@ -40,13 +41,14 @@ Result<IbcCredential> provision_ibc(Channel& channel, std::string_view own_id,
 // "z=" with hex values; and back (the keys are validated again on reading).
 SecretBytes ibc_credential_text(const IbcCredential& credential);
 Result<IbcCredential> parse_ibc_credential(std::string_view text);
+// A credential file as the IBC-based SAEF signs with it (docs/ibc-saef.md): its ID_2, validated SSK/PVT and KPAK.
+Result<ibc::SaefCredential> saef_credential(std::string_view text);
 
 // A KMS in another process (m2msecd --roles kms), for a MEF: each call opens an association from `kms`, whose
 // identity the KMS must list as a client.
 class RemoteKms final : public kms::Issuer {
  public:
   explicit RemoteKms(Endpoint kms) : m_kms(std::move(kms)) {}
-  Result<kms::PublicParameters> parameters() const override;
   Result<kms::IssuedKeys> issue(ByteView id) const override;
 
  private:

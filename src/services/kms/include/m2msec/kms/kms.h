@@ -31,23 +31,25 @@ struct PublicParameters {
   Bytes kpak;  // ECCSI KPAK
   Bytes z;     // SAKKE Z_S
 };
+// The keys of one identity, with the public keys they are valid under (one answer, so a KMS over the wire is asked
+// once).
 struct IssuedKeys {
   ibc::EccsiUserKey eccsi;  // SSK, PVT
   SecretBytes rsk;          // K_(ID,S)
+  PublicParameters public_keys;
 };
 
 // What the MEF needs from a KMS, in the same process or over the wire.
 class Issuer {
  public:
   virtual ~Issuer() = default;
-  virtual Result<PublicParameters> parameters() const = 0;
   virtual Result<IssuedKeys> issue(ByteView id) const = 0;
 };
 
 class LocalIssuer final : public Issuer {
  public:
   explicit LocalIssuer(MasterKeys keys) : m_keys(std::move(keys)) {}
-  Result<PublicParameters> parameters() const override;
+  PublicParameters parameters() const;
   Result<IssuedKeys> issue(ByteView id) const override;
 
  private:

@@ -16,7 +16,7 @@
 namespace m2msec::kms {
 
 struct ServiceOptions {
-  std::shared_ptr<const Issuer> issuer;
+  std::shared_ptr<const LocalIssuer> issuer;
   // The identities (as the association binds them) that may have keys issued: the MEFs this KMS serves.
   std::set<std::string> clients;
 };
