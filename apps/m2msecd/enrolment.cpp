@@ -80,8 +80,10 @@ Result<kms::MasterKeys> kms_master(const cli::Options& opts) {
   } else {
     return Error::usage("the kms role needs --kms-master FILE or --data-dir");
   }
-  M2MSEC_ASSIGN_OR_RETURN(const std::string text, cli::read_file(path));
-  return kms::parse_master(text);
+  M2MSEC_ASSIGN_OR_RETURN(std::string text, cli::read_file(path));
+  auto master = kms::parse_master(text);
+  std::fill(text.begin(), text.end(), '\0');  // the master secrets in hex: cleared as `m2msec ibc issue` does
+  return master;
 }
 
 // The KMS the MEF asks: the one in this process, or --kms-url with the PSK --kms-psk-id / --kms-psk (whose
@@ -100,7 +102,6 @@ Result<std::shared_ptr<const kms::Issuer>> mef_kms(const cli::Options& opts, std
   M2MSEC_ASSIGN_OR_RETURN(client::Endpoint endpoint, client::Endpoint::make(*url, std::move(config), std::string(psk_id)));
   return std::shared_ptr<const kms::Issuer>(std::make_shared<client::RemoteKms>(std::move(endpoint)));
 }
-
 
 }  // namespace
 
