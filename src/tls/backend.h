@@ -19,4 +19,8 @@ std::string_view alert_name(std::uint8_t alert);
 // One table for both backends, so that a refusal is classified alike whichever backend saw it.
 bool is_authentication_alert(std::uint8_t alert);
 
+// accept_datagram: whether to read another datagram. Always on a blocking socket (the read waits for one); on a
+// non-blocking one, only when one is queued.
+bool more_datagrams(int fd);
+
 }  // namespace m2msec::tls::detail

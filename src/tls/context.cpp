@@ -1,5 +1,8 @@
 // Context::create: checks a Config against its profile (fail closed: a missing credential, or one the
 // profile does not use, is an error) and hands it to the backend that can honour it.
+#include <fcntl.h>
+#include <poll.h>
+
 #include <array>
 #include <utility>
 
@@ -111,6 +114,13 @@ bool is_authentication_alert(std::uint8_t alert) {
     default:
       return false;
   }
+}
+
+bool more_datagrams(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0 && (flags & O_NONBLOCK) == 0) return true;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
 }
 
 }  // namespace detail

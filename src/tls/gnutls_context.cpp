@@ -243,11 +243,7 @@ class GnutlsContext final : public Context {
     // fails the cookie check (GnuTLS clients do not fragment it).
     std::vector<std::uint8_t> buffer(16384);
     for (;;) {
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, -1) < 0) {
-        if (errno == EINTR) continue;
-        return io_error("poll");
-      }
+      if (!more_datagrams(fd)) return std::unique_ptr<Session>();
       sockaddr_storage peer{};
       socklen_t peer_length = sizeof peer;
       const ssize_t n = recvfrom(fd, buffer.data(), buffer.size(), MSG_PEEK, reinterpret_cast<sockaddr*>(&peer),

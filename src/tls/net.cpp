@@ -12,6 +12,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "m2msec/core/text.h"
+
 namespace m2msec::tls::net {
 namespace {
 
@@ -126,6 +128,28 @@ Result<Socket> connect(const Endpoint& to, bool datagram) {
   if (::connect(socket.fd(), address.get(), address.length) != 0) return io_error("connect " + to.host);
   if (!datagram) no_delay(socket.fd());
   return socket;
+}
+
+std::string address_text(const sockaddr_storage& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&address);
+    ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+    return concat({text, ":", std::to_string(ntohs(v4->sin_port))});
+  }
+  if (address.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
+    ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+    return concat({"[", text, "]:", std::to_string(ntohs(v6->sin6_port))});
+  }
+  return {};
+}
+
+std::string peer_text(int fd) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof storage;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return {};
+  return address_text(storage);
 }
 
 Result<void> disconnect(int fd) {

@@ -398,6 +398,7 @@ Result<std::unique_ptr<Session>> OpensslContext::accept_datagram(int fd) const {
   std::unique_ptr<BIO_ADDR, BioAddrFree> peer(BIO_ADDR_new());
   int listened = 0;
   while ((listened = DTLSv1_listen(session->ssl(), peer.get())) == 0) {
+    if (!more_datagrams(fd)) return std::unique_ptr<Session>();
   }
   if (listened < 0) return backend_error("DTLSv1_listen");
   M2MSEC_TRY(connect_to(fd, peer.get()));

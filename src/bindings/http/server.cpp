@@ -1,7 +1,5 @@
 #include "m2msec/http/server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -33,24 +31,6 @@ struct Link {
   std::unique_ptr<tls::Session> session;
   std::unique_ptr<wire::Channel> channel;
 };
-
-std::string remote_address(int fd) {
-  sockaddr_storage storage{};
-  socklen_t length = sizeof storage;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return {};
-  char text[INET6_ADDRSTRLEN] = {};
-  std::uint16_t port = 0;
-  if (storage.ss_family == AF_INET) {
-    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&storage);
-    ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
-    port = ntohs(v4->sin_port);
-  } else {
-    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&storage);
-    ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
-    port = ntohs(v6->sin6_port);
-  }
-  return wire::url_host(text) + ":" + std::to_string(port);
-}
 
 // The wire form of a handler's response, or kUsage when the wire cannot carry it.
 Result<wire::WireResponse> to_wire(Response response, bool keep_alive) {
@@ -164,7 +144,7 @@ std::optional<Link> Server::State::open(int fd) {
 void Server::State::serve(Live& live, tls::net::Socket socket) {
   wire::set_timeouts(socket.fd(), options.idle_timeout);
   if (std::optional<Link> link = open(socket.fd())) {
-    exchange(*link->channel, Connection{link->session.get(), remote_address(socket.fd())});
+    exchange(*link->channel, Connection{link->session.get(), tls::net::peer_text(socket.fd())});
     if (link->session) link->session->close();
   }
   {

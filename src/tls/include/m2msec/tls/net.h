@@ -9,6 +9,8 @@
 
 #include "m2msec/core/result.h"
 
+struct sockaddr_storage;
+
 namespace m2msec::tls::net {
 
 struct Endpoint {
@@ -42,6 +44,10 @@ Result<std::uint16_t> local_port(int fd);
 Result<Socket> accept(int listening_fd);
 // A connected TCP or UDP socket.
 Result<Socket> connect(const Endpoint& to, bool datagram);
+// "127.0.0.1:41234", "[::1]:41234" for an IPv4 or IPv6 address ("" for another family).
+std::string address_text(const sockaddr_storage& address);
+// The address_text of a connected socket's peer ("" when it has none).
+std::string peer_text(int fd);
 // Undoes connect() on a UDP socket, so that it receives from any peer again.
 Result<void> disconnect(int fd);
 // Ends a TCP connection so that what was sent last (a fatal alert) reaches the peer: closing a socket

@@ -109,7 +109,9 @@ class Context {
   // DTLS server: reads datagrams from the bound, unconnected UDP socket fd until a ClientHello carries a
   // valid stateless cookie (the others get a HelloVerifyRequest and leave no state, RFC 6347 4.2.1),
   // connects fd to that peer and returns the session that continues its handshake. Disconnect fd
-  // (net::disconnect) after the session ends to accept the next peer.
+  // (net::disconnect) after the session ends to accept the next peer. On a non-blocking fd it reads only
+  // the datagrams already waiting and returns nullptr when none of them completed the cookie exchange
+  // (make fd blocking before the session's handshake).
   virtual Result<std::unique_ptr<Session>> accept_datagram(int fd) const = 0;
 };
 
