@@ -10,7 +10,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -415,6 +417,33 @@ TEST(CoapServer, ExportedKeyingMaterialIsEqualAtBothEnds) {
   ASSERT_TRUE(mine);
   EXPECT_EQ(response->payload, Bytes(mine->view().begin(), mine->view().end()));
   (*session)->close();
+}
+
+// An independent DTLS peer: the openssl CLI prints the keying material it exports, our server's handler answers
+// with its own, and the CoAP request travels as the application data of s_client's stdin.
+TEST(CoapServer, OpensslSClientExportsWhatTheServerExports) {
+  Recorder recorder;
+  recorder.answer = [](const Message&, const Connection& connection) {
+    Message out;
+    out.code = code(2, 5);
+    const SecretBytes exported = connection.session->export_keying_material(tls::loopback::kLabel, 32).value();
+    out.payload = text(concat({"exported=", hex_encode(exported.view()), " cipher=", connection.session->cipher_suite()}));
+    return out;
+  };
+  auto server = start(recorder, psk_server());
+  ASSERT_TRUE(server);
+  const std::string request = temp_file("sclient.in", serialize(get(0x4242, "x")).value());
+  const Ran ran = run(concat({"timeout 3 openssl s_client -dtls1_2 -ign_eof -cipher PSK-AES128-CCM8 -psk ",
+                              hex_encode(as_bytes(kAsciiKey)), " -psk_identity ", kIdentity,
+                              " -servername localhost -connect 127.0.0.1:", std::to_string(server->port()),
+                              " -keymatexport ", tls::loopback::kLabel, " -keymatexportlen 32 < ", request}));
+  const auto at = ran.out.find("Keying material: ");
+  ASSERT_NE(at, std::string::npos) << ran.out;
+  std::string theirs = ran.out.substr(at + 17, 64);
+  std::transform(theirs.begin(), theirs.end(), theirs.begin(), [](unsigned char c) { return std::tolower(c); });
+  EXPECT_NE(ran.out.find(concat({"exported=", theirs, " cipher=TLS_PSK_WITH_AES_128_CCM_8"})), std::string::npos)
+      << ran.out;
+  EXPECT_EQ(recorder.calls, 1);
 }
 
 // The first datagram our DTLS client sends: a ClientHello without a cookie.
