@@ -11,43 +11,50 @@ namespace {
 struct StatusRow {
   Rsc rsc;
   unsigned http;
+  std::uint8_t coap;  // c.dd as one octet: the class in the 3 high bits, the detail in the 5 low ones (RFC 7252 §3)
 };
+
+constexpr std::uint8_t coap(unsigned cls, unsigned detail) { return static_cast<std::uint8_t>((cls << 5) | detail); }
 
 //= TS-0009 V3.9.1 §6.3.2 (Table 6.3.2-1)
 //# Every code of our Rsc enum with the HTTP status the table gives it; the original code travels in X-M2M-RSC.
+//= TS-0008 V3.9.0 §6.2.4 (Table 6.2.4-1)
+//# The CoAP response code of each of them; the original code travels in the oneM2M-RSC option. 2000 has two
+//# rows there (2.05 for a RETRIEVE, 2.04 with an empty payload for a NOTIFY): this column holds the RETRIEVE
+//# one and the CoAP binding picks 2.04 for a NOTIFY. The two columns differ: 4105 CONFLICT is 409 but 4.03.
 constexpr StatusRow kStatuses[] = {
-    {Rsc::kOk, 200},
-    {Rsc::kCreated, 201},
-    {Rsc::kDeleted, 200},
-    {Rsc::kUpdated, 200},
-    {Rsc::kBadRequest, 400},
-    {Rsc::kNotFound, 404},
-    {Rsc::kOperationNotAllowed, 405},
-    {Rsc::kRequestTimeout, 504},
-    {Rsc::kSubscriptionCreatorHasNoPrivilege, 403},
-    {Rsc::kContentsUnacceptable, 400},
-    {Rsc::kOriginatorHasNoPrivilege, 403},
-    {Rsc::kConflict, 409},
-    {Rsc::kOriginatorNotAuthenticated, 403},
-    {Rsc::kSecurityAssociationRequired, 403},
-    {Rsc::kInvalidChildResourceType, 403},
-    {Rsc::kGroupMemberTypeInconsistent, 400},
-    {Rsc::kEsprimUnsupportedOption, 403},
-    {Rsc::kEsprimUnknownKeyId, 403},
-    {Rsc::kEsprimUnknownOrigRandId, 403},
-    {Rsc::kEsprimUnknownRecvRandId, 403},
-    {Rsc::kEsprimBadMac, 403},
-    {Rsc::kEsprimImpersonationError, 403},
-    {Rsc::kOriginatorHasAlreadyRegistered, 403},
-    {Rsc::kAppRuleValidationFailed, 403},
-    {Rsc::kInternalServerError, 500},
-    {Rsc::kNotImplemented, 501},
-    {Rsc::kReceiverHasNoPrivilege, 403},
-    {Rsc::kSubscriptionVerificationInitiationFailed, 500},
-    {Rsc::kSubscriptionHostHasNoPrivilege, 403},
-    {Rsc::kNotAcceptable, 406},
-    {Rsc::kEsprimDecryptionError, 500},
-    {Rsc::kEsprimEncryptionError, 500},
+    {Rsc::kOk, 200, coap(2, 5)},
+    {Rsc::kCreated, 201, coap(2, 1)},
+    {Rsc::kDeleted, 200, coap(2, 2)},
+    {Rsc::kUpdated, 200, coap(2, 4)},
+    {Rsc::kBadRequest, 400, coap(4, 0)},
+    {Rsc::kNotFound, 404, coap(4, 4)},
+    {Rsc::kOperationNotAllowed, 405, coap(4, 5)},
+    {Rsc::kRequestTimeout, 504, coap(5, 4)},
+    {Rsc::kSubscriptionCreatorHasNoPrivilege, 403, coap(4, 3)},
+    {Rsc::kContentsUnacceptable, 400, coap(4, 0)},
+    {Rsc::kOriginatorHasNoPrivilege, 403, coap(4, 3)},
+    {Rsc::kConflict, 409, coap(4, 3)},
+    {Rsc::kOriginatorNotAuthenticated, 403, coap(4, 3)},
+    {Rsc::kSecurityAssociationRequired, 403, coap(4, 3)},
+    {Rsc::kInvalidChildResourceType, 403, coap(4, 3)},
+    {Rsc::kGroupMemberTypeInconsistent, 400, coap(4, 0)},
+    {Rsc::kEsprimUnsupportedOption, 403, coap(4, 3)},
+    {Rsc::kEsprimUnknownKeyId, 403, coap(4, 3)},
+    {Rsc::kEsprimUnknownOrigRandId, 403, coap(4, 3)},
+    {Rsc::kEsprimUnknownRecvRandId, 403, coap(4, 3)},
+    {Rsc::kEsprimBadMac, 403, coap(4, 3)},
+    {Rsc::kEsprimImpersonationError, 403, coap(4, 3)},
+    {Rsc::kOriginatorHasAlreadyRegistered, 403, coap(4, 3)},
+    {Rsc::kAppRuleValidationFailed, 403, coap(4, 3)},
+    {Rsc::kInternalServerError, 500, coap(5, 0)},
+    {Rsc::kNotImplemented, 501, coap(5, 1)},
+    {Rsc::kReceiverHasNoPrivilege, 403, coap(4, 3)},
+    {Rsc::kSubscriptionVerificationInitiationFailed, 500, coap(5, 0)},
+    {Rsc::kSubscriptionHostHasNoPrivilege, 403, coap(4, 3)},
+    {Rsc::kNotAcceptable, 406, coap(4, 6)},
+    {Rsc::kEsprimDecryptionError, 500, coap(5, 0)},
+    {Rsc::kEsprimEncryptionError, 500, coap(5, 0)},
 };
 
 const StatusRow* find_status(std::int64_t value) {
@@ -198,6 +205,11 @@ unsigned http_status(Rsc rsc) {
   const StatusRow* row = find_status(static_cast<std::int64_t>(rsc));
   // Every enumerator has a row (onem2m_test checks it); a value cast from elsewhere is a server error.
   return row == nullptr ? 500 : row->http;
+}
+
+std::uint8_t coap_code(Rsc rsc) {
+  const StatusRow* row = find_status(static_cast<std::int64_t>(rsc));
+  return row == nullptr ? coap(5, 0) : row->coap;
 }
 
 std::optional<Rsc> rsc_from_int(std::int64_t value) {

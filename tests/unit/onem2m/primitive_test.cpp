@@ -1,11 +1,13 @@
 // Request and response primitives: the strict JSON form (TS-0004 short names) and the status code table of
-// the HTTP binding (TS-0009).
+// the HTTP and CoAP bindings (TS-0009, TS-0008).
 #include "m2msec/onem2m/primitive.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace m2msec::onem2m {
@@ -242,6 +244,42 @@ TEST(Primitive, HttpStatusFollowsTs0009Table) {
   EXPECT_EQ(http_status(Rsc::kNotAcceptable), 406u);
 }
 
+// "c.dd" as TS-0008 writes a CoAP code, to the code octet of RFC 7252 §3 (class in the 3 high bits).
+std::uint8_t coap_octet(std::string_view text) {
+  const unsigned cls = static_cast<unsigned>(text[0] - '0');
+  const unsigned detail = static_cast<unsigned>((text[2] - '0') * 10 + (text[3] - '0'));
+  return static_cast<std::uint8_t>(cls * 32 + detail);
+}
+
+//= TS-0008 V3.9.0 §6.2.4 (Table 6.2.4-1)
+//= type=test
+TEST(Primitive, CoapCodeFollowsTs0008Table) {
+  // (oneM2M code, CoAP code) pairs typed from the rows of Table 6.2.4-1.
+  const std::pair<std::int64_t, std::string_view> rows[] = {
+      {2000, "2.05"},  // the RETRIEVE row (the NOTIFY row, 2.04, is the binding's choice by operation)
+      {2001, "2.01"}, {2002, "2.02"}, {2004, "2.04"}, {4000, "4.00"}, {4004, "4.04"}, {4005, "4.05"},
+      {4008, "5.04"}, {4101, "4.03"}, {4102, "4.00"}, {4103, "4.03"}, {4105, "4.03"}, {4106, "4.03"},
+      {4107, "4.03"}, {4108, "4.03"}, {4110, "4.00"}, {4111, "4.03"}, {4112, "4.03"}, {4113, "4.03"},
+      {4114, "4.03"}, {4115, "4.03"}, {4116, "4.03"}, {4117, "4.03"}, {4126, "4.03"}, {5000, "5.00"},
+      {5001, "5.01"}, {5105, "4.03"}, {5204, "5.00"}, {5205, "4.03"}, {5207, "4.06"}, {5210, "5.00"},
+      {5211, "5.00"},
+  };
+  for (const auto& [number, coap] : rows) {
+    const std::optional<Rsc> rsc = rsc_from_int(number);
+    ASSERT_TRUE(rsc) << number;
+    EXPECT_EQ(coap_code(*rsc), coap_octet(coap)) << number << " -> " << coap;
+  }
+  // Octets as RFC 7252 §12.1.2 lists them: 2.05 is 0x45 (69), 4.03 is 0x83 (131), 5.04 is 0xA4 (164).
+  EXPECT_EQ(coap_code(Rsc::kOk), 0x45);
+  EXPECT_EQ(coap_code(Rsc::kOriginatorHasNoPrivilege), 0x83);
+  EXPECT_EQ(coap_code(Rsc::kRequestTimeout), 0xA4);
+  // Where the HTTP and CoAP tables part: CONFLICT is 409 on HTTP but 4.03 on CoAP.
+  EXPECT_EQ(http_status(Rsc::kConflict), 409u);
+  EXPECT_EQ(coap_code(Rsc::kConflict), coap_octet("4.03"));
+  // A value cast from outside the enum is a server error.
+  EXPECT_EQ(coap_code(static_cast<Rsc>(1234)), coap_octet("5.00"));
+}
+
 TEST(Primitive, EveryEnumeratorOfRscHasAStatusAndANumber) {
   // rsc_name's switch names every enumerator of Rsc (-Wswitch): each must map both ways here, nothing more.
   for (std::int64_t value = -1; value < 10000; ++value) {
@@ -253,6 +291,12 @@ TEST(Primitive, EveryEnumeratorOfRscHasAStatusAndANumber) {
     // Only statuses the table uses (4008 becomes 504, 5105 and 5205 become 403: the class does not carry over).
     const std::vector<unsigned> table = {200, 201, 400, 403, 404, 405, 406, 409, 500, 501, 504};
     EXPECT_NE(std::find(table.begin(), table.end(), http_status(*rsc)), table.end()) << value;
+    // And only CoAP codes of Table 6.2.4-1 (TS-0008 V3.9.0), all of them response classes 2, 4 or 5.
+    const std::vector<std::string_view> coap_table = {"2.01", "2.02", "2.04", "2.05", "4.00", "4.03", "4.04",
+                                                      "4.05", "4.06", "5.00", "5.01", "5.04"};
+    EXPECT_TRUE(std::any_of(coap_table.begin(), coap_table.end(),
+                            [&](std::string_view c) { return coap_octet(c) == coap_code(*rsc); }))
+        << value;
   }
   EXPECT_FALSE(rsc_from_int(1000));
   EXPECT_FALSE(rsc_from_int(-2000));

@@ -62,6 +62,11 @@ Response error_response(const Request& request, const Error& error);
 // The HTTP status of a oneM2M status code (TS-0009 V3.9.1 Table 6.3.2-1): 2000/2002/2004 -> 200,
 // 2001 -> 201, 4000 -> 400, 4004 -> 404, 4103 -> 403, 4105 -> 409, 4008 -> 504, 5000 -> 500, ...
 unsigned http_status(Rsc rsc);
+// The CoAP response code of a oneM2M status code (TS-0008 V3.9.0 Table 6.2.4-1) as the code octet of a CoAP
+// message, class << 5 | detail (coap::code(cls, detail)): 2000 -> 2.05 (the RETRIEVE row; the CoAP binding
+// answers a NOTIFY's 2000 with 2.04), 2001 -> 2.01, 2002 -> 2.02, 2004 -> 2.04, 4000 -> 4.00, 4004 -> 4.04,
+// 4103/4105 -> 4.03, 4008 -> 5.04, 5207 -> 4.06, 5000 -> 5.00, ...
+std::uint8_t coap_code(Rsc rsc);
 // A status code from its number, if this implementation knows it.
 std::optional<Rsc> rsc_from_int(std::int64_t value);
 
