@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "files.h"
 #include "m2msec/client/ibc.h"
+#include "m2msec/coap/onem2m.h"
 #include "m2msec/core/clock.h"
 #include "m2msec/core/encoding.h"
 #include "m2msec/core/text.h"
@@ -21,6 +22,7 @@
 #include "m2msec/ibc/saef.h"
 #include "m2msec/jose/jwk.h"
 #include "m2msec/json/json.h"
+#include "m2msec/pki/certificate.h"
 #include "m2msec/pki/identity.h"
 #include "m2msec/pki/validate.h"
 #include "m2msec/tls/net.h"
@@ -243,16 +245,17 @@ Result<void> start_cse_role(const cli::Options& opts, Running& running) {
   M2MSEC_ASSIGN_OR_RETURN(std::shared_ptr<cse::Service> service, cse::Service::open(std::move(options)));
 
   const std::shared_ptr<Metrics> metrics = running.metrics;
-  const http::Handler primitives =
-      http::primitive_handler([service, metrics](const onem2m::Request& request, const http::Connection& connection) {
-        const auto start = std::chrono::steady_clock::now();
-        cse::Origin origin;
-        if (connection.session != nullptr) origin.peer = connection.session->peer();
-        origin.ip = source_address(connection.remote_address);
-        onem2m::Response response = service->handle(request, origin);
-        metrics->count_request("cse", response.rsc, std::chrono::steady_clock::now() - start);
-        return response;
-      });
+  // One answer for both bindings: the connection is an http::Connection or a coap::Connection.
+  const auto answer = [service, metrics](const onem2m::Request& request, const auto& connection) {
+    const auto start = std::chrono::steady_clock::now();
+    cse::Origin origin;
+    if (connection.session != nullptr) origin.peer = connection.session->peer();
+    origin.ip = source_address(connection.remote_address);
+    onem2m::Response response = service->handle(request, origin);
+    metrics->count_request("cse", response.rsc, std::chrono::steady_clock::now() - start);
+    return response;
+  };
+  const http::Handler primitives = http::primitive_handler(answer);
   http::Handler handler = primitives;
   if (opts.flag("upper-tester")) {
     handler = [service, primitives](const http::Request& request, const http::Connection& connection) {
@@ -264,7 +267,7 @@ Result<void> start_cse_role(const cli::Options& opts, Running& running) {
   const auto listen_on = [&](std::string_view listen, tls::Config config, std::string_view role) -> Result<void> {
     config.clock = clock;
     M2MSEC_ASSIGN_OR_RETURN(auto server, serve(listen, std::move(config), handler));
-    metrics->watch(std::string(role), server.get());
+    metrics->watch(std::string(role), [s = server.get()] { return s->failed_handshakes(); });
     std::cout << "listening role=" << role << " url=" << server->url() << std::endl;
     running.servers.push_back(std::move(server));
     return {};
@@ -284,7 +287,8 @@ Result<void> start_cse_role(const cli::Options& opts, Running& running) {
     M2MSEC_TRY(start_ibc_saef(opts, clock, saef_keys, running));
     resolvers.push_back(std::move(saef_keys));
   }
-  psk_config.psk_resolver = std::make_shared<ChainResolver>(std::move(resolvers));
+  const auto psk_resolver = std::make_shared<ChainResolver>(std::move(resolvers));
+  psk_config.psk_resolver = psk_resolver;
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view listen, opts.required("listen"));
   M2MSEC_TRY(listen_on(listen, std::move(psk_config), "cse"));
 
@@ -295,6 +299,42 @@ Result<void> start_cse_role(const cli::Options& opts, Running& running) {
     M2MSEC_ASSIGN_OR_RETURN(tls::Config cert_config, certificate_listener_config(opts, "ae-id"));
     M2MSEC_TRY(listen_on(*cert_listen, std::move(cert_config), "cse-cert"));
   }
+
+  //= TS-0008 V3.9.0; TS-0003 V3.18.0 §10.2.1
+  //# The CoAP binding over DTLS 1.2 with the same credentials and checks: PSK (TLS_PSK_WITH_AES_128_CCM_8 first;
+  //# TD_M2M_SE_01), certificates, raw public keys (RFC 7250; the association binds to the key's ni URI); plain
+  //# UDP only where --coap-listen asks for it (no association: the CSE refuses what needs one, 4107).
+  const coap::Handler coap_handler = coap::primitive_handler(answer);
+  const auto coap_on = [&](std::string_view at, std::optional<tls::Config> config, std::string_view role) -> Result<void> {
+    if (config) config->clock = clock;
+    M2MSEC_ASSIGN_OR_RETURN(auto server, serve_coap(at, std::move(config), coap_handler));
+    metrics->watch(std::string(role), [s = server.get()] { return s->failed_handshakes(); });
+    std::cout << "listening role=" << role << " url=" << server->url() << std::endl;
+    running.coap_servers.push_back(std::move(server));
+    return {};
+  };
+  if (const auto coaps_listen = opts.get("coaps-listen")) {
+    tls::Config config;
+    config.role = tls::Role::kServer;
+    config.profile = tls::find_profile("ts0003-dtls12-psk");
+    config.psk_resolver = psk_resolver;
+    M2MSEC_TRY(coap_on(*coaps_listen, std::move(config), "cse-coaps"));
+  }
+  if (const auto coaps_cert_listen = opts.get("coaps-cert-listen")) {
+    M2MSEC_ASSIGN_OR_RETURN(tls::Config config, certificate_listener_config(opts, "ae-id"));
+    config.profile = tls::find_profile("ts0003-dtls12-cert");
+    M2MSEC_TRY(coap_on(*coaps_cert_listen, std::move(config), "cse-coaps-cert"));
+  }
+  if (const auto coaps_rpk_listen = opts.get("coaps-rpk-listen")) {
+    M2MSEC_ASSIGN_OR_RETURN(const std::string_view key, opts.required("rpk-key"));
+    M2MSEC_ASSIGN_OR_RETURN(pki::PrivateKey own, pki::PrivateKey::load_pem_file(std::string(key)));
+    tls::Config config;
+    config.role = tls::Role::kServer;
+    config.profile = tls::find_profile("ts0003-dtls12-rpk");
+    config.raw_public_key = tls::RawPublicKeyCredential{std::move(own), std::nullopt};
+    M2MSEC_TRY(coap_on(*coaps_rpk_listen, std::move(config), "cse-coaps-rpk"));
+  }
+  if (const auto coap_listen = opts.get("coap-listen")) M2MSEC_TRY(coap_on(*coap_listen, std::nullopt, "cse-coap"));
   return {};
 }
 

@@ -7,11 +7,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "args.h"
+#include "m2msec/coap/server.h"
 #include "m2msec/core/error.h"
 #include "m2msec/http/server.h"
 #include "m2msec/store/store.h"
@@ -24,25 +26,30 @@ namespace m2msec::daemon {
 class Metrics {
  public:
   void count_request(const std::string& role, Rsc rsc, std::chrono::nanoseconds took);
-  // The failed TLS handshakes of a listener are read from its server when rendering.
-  void watch(std::string listener, const http::Server* server);
+  // The failed (D)TLS handshakes of a listener are read from its server when rendering.
+  void watch(std::string listener, std::function<std::uint64_t()> failed_handshakes);
   std::string render(store::Store* store) const;
 
  private:
   mutable std::mutex m_mutex;
   std::map<std::pair<std::string, int>, std::uint64_t> m_requests;
   std::map<std::string, std::pair<double, std::uint64_t>> m_durations;  // seconds, count
-  std::vector<std::pair<std::string, const http::Server*>> m_listeners;
+  std::vector<std::pair<std::string, std::function<std::uint64_t()>>> m_listeners;
 };
 
 struct Running {
   std::vector<std::unique_ptr<http::Server>> servers;
+  std::vector<std::unique_ptr<coap::Server>> coap_servers;
   std::shared_ptr<store::Store> store;
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
 };
 
 // An HTTPS server on `listen` (a numeric address and port) with a TLS context made from `config`.
 Result<std::unique_ptr<http::Server>> serve(std::string_view listen, tls::Config config, http::Handler handler);
+// The oneM2M CoAP binding (TS-0008) on `listen`: over DTLS with a context made from `config` (a DTLS profile), or
+// over plain UDP when there is no config (only where a --coap-listen option asks for it).
+Result<std::unique_ptr<coap::Server>> serve_coap(std::string_view listen, std::optional<tls::Config> config,
+                                                 coap::Handler handler);
 // The server side of a certificate listener (--cert-listen): ts0003-tls12-cert with --cert/--key, client
 // certificates checked against --client-ca (and --client-crl) and bound per --client-flavour (else
 // `default_flavour`).

@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "m2msec/client/ibc.h"
 #include "m2msec/client/mef.h"
+#include "m2msec/coap/onem2m.h"
 #include "m2msec/core/encoding.h"
 #include "m2msec/core/text.h"
 #include "m2msec/crypto/random.h"
@@ -171,15 +172,9 @@ Result<void> start_enrolment_roles(const cli::Options& opts, EnrolmentRoles role
     resolvers.push_back(std::make_shared<maf::CredentialResolver>(running.store, clock, std::move(enrolments)));
   }
 
-  tls::Config psk_config;
-  psk_config.role = tls::Role::kServer;
-  psk_config.profile = tls::find_profile("ts0003-tls12-psk");
-  psk_config.psk_resolver = std::make_shared<ChainResolver>(std::move(resolvers));
-  psk_config.clock = clock;
-
   const std::shared_ptr<Metrics> metrics = running.metrics;
-  const http::Handler handler = http::primitive_handler([mef, maf, kms_service, metrics](const onem2m::Request& request,
-                                                                            const http::Connection& connection) {
+  // One answer for both bindings: the connection is an http::Connection or a coap::Connection.
+  const auto answer = [mef, maf, kms_service, metrics](const onem2m::Request& request, const auto& connection) {
     const auto start = std::chrono::steady_clock::now();
     const std::string role = role_of(request.to);
     onem2m::Response response;
@@ -195,29 +190,64 @@ Result<void> start_enrolment_roles(const cli::Options& opts, EnrolmentRoles role
     }
     metrics->count_request(role, response.rsc, std::chrono::steady_clock::now() - start);
     return response;
-  });
+  };
+  const http::Handler handler = http::primitive_handler(answer);
+  const coap::Handler coap_handler = coap::primitive_handler(answer);
 
+  const auto announce = [&](std::string_view url, std::string_view auth) {
+    if (mef) std::cout << "listening role=mef url=" << url << "/mef auth=" << auth << std::endl;
+    if (maf) std::cout << "listening role=maf url=" << url << "/maf auth=" << auth << std::endl;
+    if (kms_service) std::cout << "listening role=kms url=" << url << "/kms auth=" << auth << std::endl;
+  };
   // One listener per kind of MEF / MAF Handshake, both in front of the same services.
   const auto listen_on = [&](std::string_view listen, tls::Config config, std::string_view auth) -> Result<std::string> {
     M2MSEC_ASSIGN_OR_RETURN(auto server, serve(listen, std::move(config), handler));
-    metrics->watch(std::string(auth), server.get());
-    if (mef) std::cout << "listening role=mef url=" << server->url() << "/mef auth=" << auth << std::endl;
-    if (maf) std::cout << "listening role=maf url=" << server->url() << "/maf auth=" << auth << std::endl;
-    if (kms_service) std::cout << "listening role=kms url=" << server->url() << "/kms auth=" << auth << std::endl;
+    metrics->watch(std::string(auth), [s = server.get()] { return s->failed_handshakes(); });
+    announce(server->url(), auth);
     std::string port = std::to_string(server->port());
     running.servers.push_back(std::move(server));
     return port;
   };
-  M2MSEC_ASSIGN_OR_RETURN(const std::string_view listen, opts.required("listen"));
-  M2MSEC_ASSIGN_OR_RETURN(const std::string psk_port, listen_on(listen, std::move(psk_config), "psk"));
-
-  if (const auto cert_listen = opts.get("cert-listen")) {
+  //= TS-0008 V3.9.0; TS-0003 V3.18.0 §10.2.1
+  //# The same services over the CoAP binding on DTLS 1.2: the same PSK resolver or certificate checks, the
+  //# DTLS profile of the same credential kind.
+  const auto coaps_on = [&](std::string_view listen, tls::Config config, std::string_view auth) -> Result<void> {
+    M2MSEC_ASSIGN_OR_RETURN(auto server, serve_coap(listen, std::move(config), coap_handler));
+    metrics->watch(concat({"coaps-", auth}), [s = server.get()] { return s->failed_handshakes(); });
+    announce(server->url(), auth);
+    running.coap_servers.push_back(std::move(server));
+    return {};
+  };
+  const auto psk_resolver = std::make_shared<ChainResolver>(std::move(resolvers));
+  const auto psk_listener = [&](const tls::SecurityProfile* profile) {
+    tls::Config config;
+    config.role = tls::Role::kServer;
+    config.profile = profile;
+    config.psk_resolver = psk_resolver;
+    config.clock = clock;
+    return config;
+  };
+  const auto cert_listener = [&](std::string_view profile) -> Result<tls::Config> {
     //= TS-0003 V3.18.0 §8.3.5.2.2, §8.8.2.2, Table 10.1.3-1
     //# The certificate-based MEF/MAF Handshake: the function's FQDN certificate, the client's certificate
     //# checked against the configured anchors (--client-ca) and bound per its flavour (--client-flavour).
-    M2MSEC_ASSIGN_OR_RETURN(tls::Config cert_config, certificate_listener_config(opts, "cse-id"));
-    cert_config.clock = clock;
-    M2MSEC_TRY(listen_on(*cert_listen, std::move(cert_config), "certificate"));
+    M2MSEC_ASSIGN_OR_RETURN(tls::Config config, certificate_listener_config(opts, "cse-id"));
+    config.profile = tls::find_profile(profile);
+    config.clock = clock;
+    return config;
+  };
+  M2MSEC_ASSIGN_OR_RETURN(const std::string_view listen, opts.required("listen"));
+  M2MSEC_ASSIGN_OR_RETURN(const std::string psk_port, listen_on(listen, psk_listener(tls::find_profile("ts0003-tls12-psk")), "psk"));
+  if (const auto cert_listen = opts.get("cert-listen")) {
+    M2MSEC_ASSIGN_OR_RETURN(tls::Config config, cert_listener("ts0003-tls12-cert"));
+    M2MSEC_TRY(listen_on(*cert_listen, std::move(config), "certificate"));
+  }
+  if (const auto coaps_listen = opts.get("coaps-listen")) {
+    M2MSEC_TRY(coaps_on(*coaps_listen, psk_listener(tls::find_profile("ts0003-dtls12-psk")), "psk"));
+  }
+  if (const auto coaps_cert_listen = opts.get("coaps-cert-listen")) {
+    M2MSEC_ASSIGN_OR_RETURN(tls::Config config, cert_listener("ts0003-dtls12-cert"));
+    M2MSEC_TRY(coaps_on(*coaps_cert_listen, std::move(config), "certificate"));
   }
   const std::string mef_url = concat({"https://localhost:", psk_port, "/mef"});
   if (mef && opts.flag("dev-credentials")) M2MSEC_TRY(dev_credentials(*running.store, mef_url));

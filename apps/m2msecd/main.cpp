@@ -13,13 +13,18 @@
 //   est  the MEF's certificate provisioning (TS-0003 V3.18.0 clause 8.3.6.2, RFC 7030) over HTTPS, on a
 //        certificate endpoint (--listen; server FQDN certificate, client certificates optional) and, with
 //        --psk-listen, on a PSK endpoint for PPSK RSPF enrolees (KpmID/Kpm from --enrolees); with
-//        --require-pop-linking every CSR must carry the association's channel binding (RFC 7030 3.5).
+//        --require-pop-linking every CSR must carry the association's channel binding (RFC 7030 3.5); EST-coaps
+//        (RFC 9148) with --coaps-cert-listen (client certificates) and --coaps-listen (PSK, needs --enrolees).
 //   cse  the secure hosting CSE (TS-0003 V3.18.0 clause 7 access control over TS-0001/TS-0004 resources) over
 //        the oneM2M HTTP binding on a TLS-PSK listener (--listen; AEs' KpsaID/Kpsa from --psk-file) and
 //        optionally a certificate listener (--cert-listen), its resources in the store; --cse-id, --sp-id,
 //        --cse-name, --admin-originator, --admin-credential, --app-rules, --token-issuers, --release;
 //        --upper-tester adds the TS-0019 endpoint POST /__ut__; --ibc-credential FILE with --ibc-saef-listen
 //        HOST:PORT (and --ibc-fqdns) makes it the responder of the IBC-based SAEF (docs/ibc-saef.md).
+//   CoAP  every role also speaks the oneM2M CoAP binding (TS-0008) over DTLS 1.2: --coaps-listen HOST:PORT (PSK, the
+//        credentials of the TLS-PSK listener), --coaps-cert-listen HOST:PORT (certificates, as --cert-listen); the
+//        cse also --coaps-rpk-listen HOST:PORT with --rpk-key KEY.pem (raw public keys) and, only when asked for,
+//        --coap-listen HOST:PORT (plain UDP, no security association).
 // Options come from --config FILE (lines "name = value", or a bare "name" for a switch; '#' starts a
 // comment) and the command line, which wins. At start one line per endpoint: `listening role=R url=U`.
 // SIGINT/SIGTERM stop it gracefully. A role this build cannot serve stops start-up (fail closed).
@@ -34,6 +39,7 @@
 #include "daemon.h"
 #include "files.h"
 #include "m2msec/core/encoding.h"
+#include "m2msec/est/coaps.h"
 #include "m2msec/est/server.h"
 #include "m2msec/http/server.h"
 #include "m2msec/tls/net.h"
@@ -81,6 +87,8 @@ using cli::Options;
 const std::vector<std::string_view> kOptions{
     "config", "roles", "listen", "psk-listen", "ca-cert", "ca-key", "validity-days", "cert", "key", "client-ca",
     "client-crl", "client-flavour", "enrolees", "ocsp-staple",
+    // the CoAP binding (mef, maf, kms, est, cse)
+    "coaps-listen", "coaps-cert-listen", "coaps-rpk-listen", "rpk-key", "coap-listen",
     // mef, maf
     "data-dir", "database", "kek-file", "ops-listen", "mef-fqdn", "maf-fqdn", "enrolment-lifetime",
     "enrolment-target", "retry-duration", "max-lifetime", "mef-url", "mef-sni", "mef-kpm-id", "mef-kpm", "cert-listen",
@@ -220,6 +228,14 @@ Result<void> start_est(const Options& opts, Running& running) {
     M2MSEC_ASSIGN_OR_RETURN(const std::string der, cli::read_file(*staple));
     cert_config.ocsp_staple = std::make_shared<tls::FixedOcspStaple>(Bytes(der.begin(), der.end()));
   }
+  // The same server credential and client-certificate policy over DTLS 1.2 for EST-coaps (--coaps-cert-listen).
+  tls::Config coaps_cert_config;  // (a tls::Config is move-only: its members one by one)
+  coaps_cert_config.role = tls::Role::kServer;
+  coaps_cert_config.profile = tls::find_profile("ts0003-dtls12-cert");
+  coaps_cert_config.certificate = cert_config.certificate;
+  coaps_cert_config.peer_policy = cert_config.peer_policy;
+  coaps_cert_config.clock = clock;
+  coaps_cert_config.ocsp_staple = cert_config.ocsp_staple;
   M2MSEC_ASSIGN_OR_RETURN(auto server, serve_est(listen, std::move(cert_config), handler, "certificate"));
   running.servers.push_back(std::move(server));
 
@@ -234,6 +250,32 @@ Result<void> start_est(const Options& opts, Running& running) {
     psk_config.clock = clock;
     M2MSEC_ASSIGN_OR_RETURN(auto psk_server, serve_est(*psk_listen, std::move(psk_config), handler, "psk"));
     running.servers.push_back(std::move(psk_server));
+  }
+
+  // EST-coaps (RFC 9148): the same Service behind the CoAP short paths, on DTLS 1.2 listeners.
+  const coap::Handler coaps_handler = est::coaps_handler(service);
+  const auto serve_est_coaps = [&](std::string_view at, tls::Config config, std::string_view auth) -> Result<void> {
+    M2MSEC_ASSIGN_OR_RETURN(auto coaps_server, serve_coap(at, std::move(config), coaps_handler));
+    std::cout << "listening role=est url=" << coaps_server->url() << "/.well-known/est auth=" << auth << std::endl;
+    running.coap_servers.push_back(std::move(coaps_server));
+    return {};
+  };
+  if (const auto coaps_cert_listen = opts.get("coaps-cert-listen")) {
+    //= RFC 9148 §3
+    //# The server authenticates with its certificate and the EST-coaps client with a client certificate in the
+    //# DTLS handshake (one the CA issued, or a third-party one the server trusts).
+    M2MSEC_TRY(serve_est_coaps(*coaps_cert_listen, std::move(coaps_cert_config), "certificate"));
+  }
+  if (const auto coaps_listen = opts.get("coaps-listen")) {
+    //= TS-0003 V3.18.0 §8.3.6.2
+    //# PPSK RSPF over DTLS-PSK with KpmID/Kpm: a oneM2M addition to RFC 9148, which names client certificates only.
+    if (!enrolees) return Error::usage("--coaps-listen needs --enrolees");
+    tls::Config coaps_psk_config;
+    coaps_psk_config.role = tls::Role::kServer;
+    coaps_psk_config.profile = tls::find_profile("ts0003-dtls12-psk");
+    coaps_psk_config.psk_resolver = enrolees->keys;
+    coaps_psk_config.clock = clock;
+    M2MSEC_TRY(serve_est_coaps(*coaps_listen, std::move(coaps_psk_config), "psk"));
   }
   return {};
 }

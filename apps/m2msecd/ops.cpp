@@ -20,9 +20,9 @@ void Metrics::count_request(const std::string& role, Rsc rsc, std::chrono::nanos
   ++count;
 }
 
-void Metrics::watch(std::string listener, const http::Server* server) {
+void Metrics::watch(std::string listener, std::function<std::uint64_t()> failed_handshakes) {
   const std::lock_guard lock(m_mutex);
-  m_listeners.emplace_back(std::move(listener), server);
+  m_listeners.emplace_back(std::move(listener), std::move(failed_handshakes));
 }
 
 std::string Metrics::render(store::Store* store) const {
@@ -39,10 +39,10 @@ std::string Metrics::render(store::Store* store) const {
     out << "m2msec_request_duration_seconds_sum{role=\"" << role << "\"} " << value.first << '\n'
         << "m2msec_request_duration_seconds_count{role=\"" << role << "\"} " << value.second << '\n';
   }
-  out << "# HELP m2msec_failed_handshakes_total TLS handshakes that failed, by listener.\n"
+  out << "# HELP m2msec_failed_handshakes_total TLS and DTLS handshakes that failed, by listener.\n"
          "# TYPE m2msec_failed_handshakes_total counter\n";
-  for (const auto& [listener, server] : m_listeners) {
-    out << "m2msec_failed_handshakes_total{listener=\"" << listener << "\"} " << server->failed_handshakes() << '\n';
+  for (const auto& [listener, failed_handshakes] : m_listeners) {
+    out << "m2msec_failed_handshakes_total{listener=\"" << listener << "\"} " << failed_handshakes() << '\n';
   }
   if (store != nullptr) {
     out << "# HELP m2msec_store_up Whether the store answered a ping (1) or not (0).\n"
@@ -62,6 +62,19 @@ Result<std::unique_ptr<http::Server>> serve(std::string_view listen, tls::Config
   options.tls = context;
   options.handler = std::move(handler);
   return http::Server::start(std::move(options));
+}
+
+Result<std::unique_ptr<coap::Server>> serve_coap(std::string_view listen, std::optional<tls::Config> config,
+                                                 coap::Handler handler) {
+  M2MSEC_ASSIGN_OR_RETURN(const tls::net::Endpoint at, tls::net::Endpoint::parse(listen));
+  coap::ServerOptions options;
+  options.host = at.host;
+  options.port = at.port;
+  if (config) {
+    M2MSEC_ASSIGN_OR_RETURN(options.dtls, tls::Context::create(std::move(*config)));
+  }
+  options.handler = std::move(handler);
+  return coap::Server::start(std::move(options));
 }
 
 Result<tls::Config> certificate_listener_config(const cli::Options& opts, std::string_view default_flavour) {
