@@ -96,6 +96,7 @@ Result<RegisteredKey> register_key(const Endpoint& maf, const KeyRequest& key_re
   } else {
     //= TS-0003 V3.18.0 §8.8.2.7, §10.3.1, §10.3.5
     //# Kc/KcID exported with EXPORTER-oneM2M-Connection; the RelativeKeyID is hexBinary(KcID).
+    if (!channel.secured()) return Error::usage("a MAF key request needs a security association (https or coaps)");
     M2MSEC_ASSIGN_OR_RETURN(const SecretBytes exported,
                             channel.session().export_keying_material(
                                 keys::exporter_label(keys::ExportLabel::kConnection), keys::kExportLength));

@@ -40,8 +40,14 @@ CommandReport run_ibc_command(Channel& channel, const json::Value& args, const k
     report.detail = "IBC_PROV without ibcProvCmdArgs.IBCBasedURI";
     return report;
   }
-  const auto url = http::Url::parse(*uri->string());
-  if (!url || url->host != mef_fqdn.text()) {
+  // An https URI, or a coaps one when the MEF speaks the CoAP binding.
+  std::string host;
+  if (const auto url = http::Url::parse(*uri->string())) {
+    host = url->host;
+  } else if (const auto coap_url = coap::Url::parse(*uri->string())) {
+    host = coap_url->host;
+  }
+  if (host.empty() || host != mef_fqdn.text()) {
     report.status = kUnacceptableArguments;
     report.detail = concat({"the IBCBasedURI ", *uri->string(), " does not name the MEF ", mef_fqdn.text()});
     return report;
@@ -64,6 +70,7 @@ CommandReport run_ibc_command(Channel& channel, const json::Value& args, const k
 
 Result<Enrolment> enrol(const EnrolOptions& options) {
   M2MSEC_ASSIGN_OR_RETURN(Channel channel, Channel::open(options.mef));
+  if (!channel.secured()) return Error::usage("enrolment needs a security association with the MEF (https or coaps)");
 
   //= TS-0003 V3.18.0 §8.3.2.1 step 4, §10.3.1, §10.3.4
   //# Ke and RelativeKeID from this association; KeID = hexBinary(RelativeKeID)@MEF-FQDN.
