@@ -8,11 +8,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cctype>
+#include <optional>
 #include <charconv>
 #include <cstring>
 
 #include "m2msec/core/text.h"
+#include "m2msec/tls/hello.h"
 
 namespace m2msec::tls::net {
 namespace {
@@ -78,6 +82,84 @@ Socket& Socket::operator=(Socket&& other) noexcept {
 
 Socket::~Socket() {
   if (m_fd >= 0) ::close(m_fd);
+}
+
+bool is_url_target(std::string_view target) {
+  constexpr std::string_view kAllowed = "-._~!$&'()*+,;=:@/?";
+  const auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+  for (std::size_t i = 0; i < target.size(); ++i) {
+    const char c = target[i];
+    if (c == '%') {
+      if (i + 2 >= target.size() || !hex(target[i + 1]) || !hex(target[i + 2])) return false;
+      i += 2;
+    } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 kAllowed.find(c) != std::string_view::npos)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<Url> Url::parse(std::string_view text, std::span<const Scheme> schemes) {
+  const auto bad = [&](std::string_view why) { return Error::usage(concat({"URL '", text, "': ", why})); };
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return bad("no scheme");
+  Url url;
+  std::string scheme(text.substr(0, scheme_end));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto known = std::find_if(schemes.begin(), schemes.end(), [&](const Scheme& s) { return s.name == scheme; });
+  if (known == schemes.end()) {
+    std::string names;
+    for (const Scheme& s : schemes) names += concat({names.empty() ? "" : " or ", s.name});
+    return bad(concat({"the scheme must be ", names}));
+  }
+  url.scheme = std::move(scheme);
+  const std::string_view rest = text.substr(scheme_end + 3);
+  const auto authority_end = rest.find_first_of("/?#");
+  const std::string_view authority = rest.substr(0, authority_end);
+  const std::string_view target = authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
+  if (authority.find('@') != std::string_view::npos) return bad("userinfo is not allowed");
+
+  std::string_view host = authority;
+  std::optional<std::string_view> port;
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return bad("unterminated IPv6 address");
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return bad("junk after the IPv6 address");
+    if (!after.empty()) port = after.substr(1);
+    in6_addr v6{};
+    char canonical[INET6_ADDRSTRLEN] = {};
+    if (::inet_pton(AF_INET6, std::string(host).c_str(), &v6) != 1) return bad("not an IPv6 address");
+    url.host = ::inet_ntop(AF_INET6, &v6, canonical, sizeof canonical);
+  } else {
+    if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+    }
+    in_addr v4{};
+    if (::inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1) {
+      url.host = host;
+    } else {
+      auto name = parse_host_name(host);
+      if (!name) return bad("the host is neither a DNS name nor an IP address");
+      url.host = name->text();
+    }
+  }
+  url.port = known->default_port;
+  if (port) {
+    unsigned number = 0;
+    const auto [end, ec] = std::from_chars(port->data(), port->data() + port->size(), number);
+    if (port->empty() || ec != std::errc{} || end != port->data() + port->size() || number == 0 || number > 65535) {
+      return bad("the port must be a number from 1 to 65535");
+    }
+    url.port = static_cast<std::uint16_t>(number);
+  }
+  if (target.find('#') != std::string_view::npos) return bad("a fragment is not sent to a server");
+  if (!is_url_target(target)) return bad("the path or query holds a character that must be percent-encoded");
+  url.target = target.starts_with('/') ? std::string(target) : concat({"/", target});
+  return url;
 }
 
 int Socket::release() {

@@ -19,6 +19,7 @@
 #include "m2msec/core/text.h"
 #include "m2msec/crypto/random.h"
 #include "m2msec/tls/hello.h"
+#include "m2msec/tls/net.h"
 #include "m2msec/tls/profile.h"
 
 namespace m2msec::coap {
@@ -93,22 +94,6 @@ Result<Bytes> percent_decode(std::string_view text) {
   }
   return out;
 }
-// RFC 3986 3.3 / 3.4: pchar, "/" and "?", with "%" starting a percent-encoded octet.
-bool is_target(std::string_view target) {
-  constexpr std::string_view kAllowed = "-._~!$&'()*+,;=:@/?";
-  for (std::size_t i = 0; i < target.size(); ++i) {
-    const char c = target[i];
-    if (c == '%') {
-      if (i + 2 >= target.size() || hex_value(target[i + 1]) < 0 || hex_value(target[i + 2]) < 0) return false;
-      i += 2;
-    } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 kAllowed.find(c) != std::string_view::npos)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 Result<void> check_options(const ClientOptions& o) {
   if (o.block_size < 16 || o.block_size > 1024 || (o.block_size & (o.block_size - 1)) != 0) {
     return Error::usage("the CoAP block size must be a power of two from 16 to 1024 (RFC 7959 §2.2)");
@@ -124,65 +109,13 @@ Result<void> check_options(const ClientOptions& o) {
 
 // ---- URLs -----------------------------------------------------------------------------------------------
 
+//= RFC 7252 §6.1, §6.2
+//# coap URIs default to port 5683; coaps URIs to 5684 and are secured by DTLS. A URI with a fragment cannot be
+//# turned into request options (§6.4), and the shared parser refuses one.
 Result<Url> Url::parse(std::string_view text) {
-  const auto bad = [&](std::string_view why) { return Error::usage(concat({"URL '", text, "': ", why})); };
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) return bad("no scheme");
-  std::string scheme(text.substr(0, scheme_end));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  //= RFC 7252 §6.1
-  //# coap URIs default to port 5683; coaps URIs (§6.2) to 5684 and are secured by DTLS.
-  if (scheme != "coap" && scheme != "coaps") return bad("the scheme must be coap or coaps");
-  Url url;
-  url.scheme = scheme;
-  const std::string_view rest = text.substr(scheme_end + 3);
-  const auto authority_end = rest.find_first_of("/?#");
-  const std::string_view authority = rest.substr(0, authority_end);
-  const std::string_view target = authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
-  if (authority.find('@') != std::string_view::npos) return bad("userinfo is not allowed");
-
-  std::string_view host = authority;
-  std::optional<std::string_view> port;
-  if (authority.starts_with('[')) {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return bad("unterminated IPv6 address");
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() != ':') return bad("junk after the IPv6 address");
-    if (!after.empty()) port = after.substr(1);
-    in6_addr v6{};
-    char canonical[INET6_ADDRSTRLEN] = {};
-    if (::inet_pton(AF_INET6, std::string(host).c_str(), &v6) != 1) return bad("not an IPv6 address");
-    url.host = ::inet_ntop(AF_INET6, &v6, canonical, sizeof canonical);
-  } else {
-    if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-      host = authority.substr(0, colon);
-      port = authority.substr(colon + 1);
-    }
-    in_addr v4{};
-    if (::inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1) {
-      url.host = host;
-    } else {
-      auto name = tls::parse_host_name(host);
-      if (!name) return bad("the host is neither a DNS name nor an IP address");
-      url.host = name->text();
-    }
-  }
-  url.port = url.scheme == "coaps" ? 5684 : 5683;
-  if (port) {
-    unsigned number = 0;
-    const auto [end, ec] = std::from_chars(port->data(), port->data() + port->size(), number);
-    if (port->empty() || ec != std::errc{} || end != port->data() + port->size() || number == 0 || number > 65535) {
-      return bad("the port must be a number from 1 to 65535");
-    }
-    url.port = static_cast<std::uint16_t>(number);
-  }
-  //= RFC 7252 §6.4
-  //# A URI with a fragment component cannot be turned into request options.
-  if (target.find('#') != std::string_view::npos) return bad("a fragment is not sent to a server");
-  if (!is_target(target)) return bad("the path or query holds a character that must be percent-encoded");
-  url.target = target.starts_with('/') ? std::string(target) : concat({"/", target});
-  return url;
+  static constexpr std::array<tls::net::Url::Scheme, 2> kSchemes{{{"coap", 5683}, {"coaps", 5684}}};
+  M2MSEC_ASSIGN_OR_RETURN(tls::net::Url url, tls::net::Url::parse(text, kSchemes));
+  return Url{std::move(url.scheme), std::move(url.host), url.port, std::move(url.target)};
 }
 
 std::string Url::authority_url() const {

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <boost/beast/http/rfc7230.hpp>
+#include <array>
 #include <charconv>
 
 #include "m2msec/tls/hello.h"
@@ -17,23 +18,6 @@ namespace {
 namespace bhttp = boost::beast::http;
 
 std::uint16_t default_port(std::string_view scheme) { return scheme == "https" ? 443 : 80; }
-
-// RFC 3986 3.3 / 3.4: pchar, "/" and "?", with "%" starting a percent-encoded octet.
-bool is_target(std::string_view target) {
-  constexpr std::string_view kAllowed = "-._~!$&'()*+,;=:@/?";
-  const auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
-  for (std::size_t i = 0; i < target.size(); ++i) {
-    const char c = target[i];
-    if (c == '%') {
-      if (i + 2 >= target.size() || !hex(target[i + 1]) || !hex(target[i + 2])) return false;
-      i += 2;
-    } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 kAllowed.find(c) != std::string_view::npos)) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // The Host header of a request to the URL (RFC 9110 7.2): the port only when it is not the default.
 std::string authority(const Url& url) {
@@ -136,66 +120,9 @@ Result<Response> read_response(wire::Stream& stream, boost::beast::flat_buffer& 
 }  // namespace
 
 Result<Url> Url::parse(std::string_view text) {
-  const auto bad = [&](std::string_view why) { return Error::usage("URL '" + std::string(text) + "': " + std::string(why)); };
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) return bad("no scheme");
-  Url url;
-  const std::string_view scheme = text.substr(0, scheme_end);
-  if (boost::beast::iequals(wire::view(scheme), "http")) {
-    url.scheme = "http";
-  } else if (boost::beast::iequals(wire::view(scheme), "https")) {
-    url.scheme = "https";
-  } else {
-    return bad("the scheme must be http or https");
-  }
-  const std::string_view rest = text.substr(scheme_end + 3);
-  const auto authority_end = rest.find_first_of("/?#");
-  const std::string_view authority = rest.substr(0, authority_end);
-  const std::string_view target = authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
-  if (authority.find('@') != std::string_view::npos) return bad("userinfo is not allowed");
-
-  std::string_view host = authority;
-  std::optional<std::string_view> port;
-  if (authority.starts_with('[')) {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return bad("unterminated IPv6 address");
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() != ':') return bad("junk after the IPv6 address");
-    if (!after.empty()) port = after.substr(1);
-    in6_addr v6{};
-    char canonical[INET6_ADDRSTRLEN] = {};
-    if (::inet_pton(AF_INET6, std::string(host).c_str(), &v6) != 1) return bad("not an IPv6 address");
-    url.host = ::inet_ntop(AF_INET6, &v6, canonical, sizeof canonical);
-  } else {
-    if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-      host = authority.substr(0, colon);
-      port = authority.substr(colon + 1);
-    }
-    in_addr v4{};
-    if (::inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1) {
-      url.host = host;
-    } else {
-      auto name = tls::parse_host_name(host);
-      if (!name) return bad("the host is neither a DNS name nor an IP address");
-      url.host = name->text();
-    }
-  }
-
-  url.port = default_port(url.scheme);
-  if (port) {
-    unsigned number = 0;
-    const auto [end, ec] = std::from_chars(port->data(), port->data() + port->size(), number);
-    if (port->empty() || ec != std::errc{} || end != port->data() + port->size() || number == 0 || number > 65535) {
-      return bad("the port must be a number from 1 to 65535");
-    }
-    url.port = static_cast<std::uint16_t>(number);
-  }
-
-  if (target.find('#') != std::string_view::npos) return bad("a fragment is not sent to a server");
-  if (!is_target(target)) return bad("the path or query holds a character that must be percent-encoded");
-  url.target = target.starts_with('/') ? std::string(target) : "/" + std::string(target);
-  return url;
+  static constexpr std::array<tls::net::Url::Scheme, 2> kSchemes{{{"http", 80}, {"https", 443}}};
+  M2MSEC_ASSIGN_OR_RETURN(tls::net::Url url, tls::net::Url::parse(text, kSchemes));
+  return Url{std::move(url.scheme), std::move(url.host), url.port, std::move(url.target)};
 }
 
 struct ClientConnection::State {
@@ -250,7 +177,7 @@ Result<Response> ClientConnection::send(Request request, std::size_t response_li
   // close_notify on close().
   s.reusable = false;
   const std::string target = request.target.empty() ? s.url.target : std::move(request.target);
-  if (!target.starts_with('/') || !is_target(target)) return Error::usage("'" + target + "' is not an origin-form target");
+  if (!target.starts_with('/') || !tls::net::is_url_target(target)) return Error::usage("'" + target + "' is not an origin-form target");
   const bool head = request.method == "HEAD";
   M2MSEC_ASSIGN_OR_RETURN(wire::WireRequest message, to_wire(s.url, target, std::move(request)));
   s.failed = true;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,26 @@ struct Endpoint {
   // "127.0.0.1:4433", "[::1]:4433". Fails with kUsage.
   static Result<Endpoint> parse(std::string_view text);
 };
+
+// A URL as the HTTP and CoAP clients take it (RFC 3986 §3): a scheme of `schemes` (case-insensitive, given back
+// in lower case, with its default port); a host that is a DNS name, an IPv4 address or a bracketed IPv6 address
+// (given back canonical and without brackets); a port from 1 to 65535; no userinfo, no fragment; a path and query
+// of characters that need no percent-encoding ("/" when empty). Fails with kUsage naming what is wrong.
+struct Url {
+  struct Scheme {
+    std::string_view name;  // lower case
+    std::uint16_t default_port;
+  };
+  std::string scheme;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string target;
+  static Result<Url> parse(std::string_view text, std::span<const Scheme> schemes);
+};
+
+// Whether a path and query holds only characters that need no percent-encoding (RFC 3986 §3.3, §3.4: pchar, "/"
+// and "?", with "%" starting a percent-encoded octet).
+bool is_url_target(std::string_view target);
 
 // An owned file descriptor, closed on destruction.
 class Socket {
