@@ -324,10 +324,26 @@ struct Server::State {
     }
   }
 
+  // The rest of a handshake that began on a non-blocking socket: a backend may have taken that mode from it (GnuTLS
+  // does) and then answers kWantRead / kWantWrite instead of waiting; we wait for it, until the context's DTLS
+  // handshake timeout.
+  bool handshake(int fd, tls::Session& session) const {
+    if (!set_blocking(fd, true)) return false;
+    const auto deadline = SteadyClock::now() + options.dtls->config().dtls_handshake_timeout;
+    for (;;) {
+      auto progress = session.handshake();
+      if (!progress) return false;
+      if (*progress == tls::Progress::kDone) return true;
+      if (stopping || SteadyClock::now() > deadline) return false;
+      pollfd p{fd, static_cast<short>(*progress == tls::Progress::kWantWrite ? POLLOUT : POLLIN), 0};
+      (void)::poll(&p, 1, 100);  // a backend retransmits its flight when called again after its timer
+    }
+  }
+
   // One DTLS association: the rest of its handshake, then request after request until it closes, falls
   // silent for idle_timeout, or the server stops.
   void serve(tls::net::Socket socket, std::unique_ptr<tls::Session> session) {
-    if (!set_blocking(socket.fd(), true) || !session->handshake()) {
+    if (!handshake(socket.fd(), *session)) {
       ++failed_handshakes;
       return;
     }
