@@ -1,14 +1,13 @@
 #include "m2msec/coap/onem2m.h"
 
 #include <algorithm>
-#include <charconv>
-#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "m2msec/coap/options.h"
 #include "m2msec/core/text.h"
+#include "m2msec/onem2m/query.h"
 
 namespace m2msec::coap {
 namespace {
@@ -138,46 +137,11 @@ Result<void> check_critical(const Message& message, const CriticalOption (&known
   return {};
 }
 
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  for (std::size_t from = 0;;) {
-    const auto at = text.find(separator, from);
-    parts.push_back(text.substr(from, at - from));
-    if (at == std::string_view::npos) return parts;
-    from = at + 1;
-  }
-}
-
-// A decimal number without sign or leading zero ("0" itself is one), within [min, max].
-std::optional<std::uint64_t> decimal_in(std::string_view text, std::uint64_t min, std::uint64_t max) {
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || (text.front() == '0' && text.size() > 1) || ec != std::errc{} ||
-      end != text.data() + text.size() || value < min || value > max) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-// A JWS or JWE in compact serialization: base64url parts joined by '.' (RFC 7515 7.1, RFC 7516 7.1).
-bool is_compact_jose(std::string_view token) {
-  return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.';
-  });
-}
-
 // A Uri-Path or Location-Path segment we send or take: not empty, not "." or ".." (RFC 7252 §6.4 step 8 removes
 // dot segments, so a segment that is one cannot have come from a URI), at most 255 octets.
 bool is_segment(std::string_view segment) {
   return !segment.empty() && segment != "." && segment != ".." && segment.size() <= 255 &&
          segment.find('\0') == std::string_view::npos;
-}
-
-// The primitive's filter criteria, created (conditional retrieval) by the first of its elements.
-onem2m::FilterCriteria& filter_criteria(onem2m::Request& primitive) {
-  if (!primitive.fc) primitive.fc = onem2m::FilterCriteria{};
-  return *primitive.fc;
 }
 
 bool has_option(const Message& message, std::uint16_t number) { return find_option(message, number) != nullptr; }
@@ -209,75 +173,20 @@ Result<std::string> read_to(const Message& request) {
 // TS-0008 does not say how a list is written: we take one value per option, or several joined by '+' as
 // TS-0009 6.2.2.2 writes them (so a value cannot hold '+'), and we send one value per option. Option values are
 // already percent-decoded (RFC 7252 §6.4 step 9), so nothing is decoded here. Every other field (rt, rp, drt,
-// da, crb ... attribute names) is refused: dropping it would lose a condition or a parameter.
+// da, crb ... attribute names) is refused: dropping it would lose a condition or a parameter. The fields' rules
+// (0..1 or a list, the ranges, the tokens' form) are onem2m::QueryReader's.
+constexpr std::string_view kQueryFields[] = {"rcn", "fu", "lim", "lvl", "ty", "lbl", "rids", "tids", "tkns", "op"};
+
 Result<void> read_query(const Message& request, onem2m::Request& primitive, std::optional<onem2m::Operation>& op) {
-  std::vector<std::string_view> single_seen;
+  onem2m::QueryReader reader(kQueryFields);
   for (const Option& option : request.options) {
     if (option.number != rfc::kUriQuery) continue;
     const std::string_view field = text_of(option);
-    const auto refuse = [&](std::string_view why) {
-      return Error::usage(concat({"Uri-Query '", field, "': ", why}));
-    };
-    const auto equals = field.find('=');
-    if (equals == std::string_view::npos || equals == 0) return refuse("a field without a name or a value");
-    const std::string_view name = field.substr(0, equals);
-    std::vector<std::string> values;
-    for (const std::string_view piece : split(field.substr(equals + 1), '+')) {
-      if (piece.empty() || piece.find('\0') != std::string_view::npos) return refuse("an empty value or a NUL");
-      values.emplace_back(piece);
-    }
-    const bool list = name == "ty" || name == "lbl" || name == "rids" || name == "tids" || name == "tkns";
-    if (!list) {
-      if (values.size() != 1 || std::find(single_seen.begin(), single_seen.end(), name) != single_seen.end()) {
-        return refuse("the field takes one value, once");
-      }
-      single_seen.push_back(name);
-    }
-    const auto number = [&](std::string_view text, std::uint64_t min, std::uint64_t max) -> Result<std::uint64_t> {
-      const std::optional<std::uint64_t> value = decimal_in(text, min, max);
-      if (!value) {
-        return refuse(concat({"must be a decimal number from ", std::to_string(min), " to ", std::to_string(max)}));
-      }
-      return *value;
-    };
-    constexpr std::uint64_t kU8 = std::numeric_limits<std::uint8_t>::max();
-    constexpr std::uint64_t kU32 = std::numeric_limits<std::uint32_t>::max();
-    if (name == "rcn") {
-      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t rcn, number(values.front(), 0, kU8));
-      primitive.rcn = static_cast<std::uint8_t>(rcn);
-    } else if (name == "fu") {
-      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t fu, number(values.front(), 1, kU8));
-      filter_criteria(primitive).fu = static_cast<std::uint8_t>(fu);
-    } else if (name == "lim") {
-      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t lim, number(values.front(), 0, kU32));
-      filter_criteria(primitive).lim = static_cast<std::uint32_t>(lim);
-    } else if (name == "lvl") {
-      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t lvl, number(values.front(), 0, kU32));
-      filter_criteria(primitive).lvl = static_cast<std::uint32_t>(lvl);
-    } else if (name == "op") {
-      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t value, number(values.front(), 1, 5));
-      op = onem2m::operation_from_int(static_cast<std::int64_t>(value));
-    } else if (name == "ty") {
-      for (const std::string& value : values) {
-        M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t ty, number(value, 1, kU32));
-        filter_criteria(primitive).ty.push_back(static_cast<std::uint32_t>(ty));
-      }
-    } else if (name == "lbl") {
-      std::vector<std::string>& labels = filter_criteria(primitive).lbl;
-      labels.insert(labels.end(), values.begin(), values.end());
-    } else if (name == "rids") {
-      primitive.rids.insert(primitive.rids.end(), values.begin(), values.end());
-    } else if (name == "tids") {
-      primitive.tids.insert(primitive.tids.end(), values.begin(), values.end());
-    } else if (name == "tkns") {
-      if (!std::all_of(values.begin(), values.end(), is_compact_jose)) {
-        return refuse("a token must be a JWS/JWE compact serialization");
-      }
-      primitive.tkns.insert(primitive.tkns.end(), values.begin(), values.end());
-    } else {
-      return refuse("the field is not supported");
+    if (const Result<void> read = reader.read_field(field, primitive); !read) {
+      return Error::usage(concat({"Uri-Query '", field, "': ", read.error().detail()}));
     }
   }
+  op = reader.op();
   return {};
 }
 
@@ -546,38 +455,25 @@ Result<Message> to_coap_request(const onem2m::Request& request) {
   if (takes_content != request.pc.has_value()) {
     return Error::usage(concat({onem2m::operation_name(request.op), takes_content ? " needs content" : " takes no content"}));
   }
-  if (!std::all_of(request.tkns.begin(), request.tkns.end(), is_compact_jose)) {
+  if (!std::all_of(request.tkns.begin(), request.tkns.end(), onem2m::is_compact_jose)) {
     return Error::usage("a token must be a JWS/JWE compact serialization");
   }
 
-  // The query, one field per option, in the order of TS-0009's Table 6.2.2.2-1 (as the HTTP binding sends it).
-  Result<void> query_ok;
-  const auto add = [&](std::string_view name, std::string_view value) {
-    if (value.empty() || value.find('+') != std::string_view::npos || value.find('\0') != std::string_view::npos) {
-      query_ok = Error::usage(concat({"the ", name, " value '", value, "' is empty or holds '+' or NUL"}));
-      return;
-    }
-    std::string field = concat({name, "=", value});
-    if (field.size() > 255) {
-      query_ok = Error::usage(concat({"the ", name, " field is over 255 octets (a Uri-Query option)"}));
-      return;
-    }
-    out.options.push_back(string_option(rfc::kUriQuery, field));
-  };
-  if (request.rcn) add("rcn", std::to_string(*request.rcn));
-  if (const auto& fc = request.fc) {
-    for (const std::string& label : fc->lbl) add("lbl", label);
-    for (const std::uint32_t ty : fc->ty) add("ty", std::to_string(ty));
-    if (fc->lim) add("lim", std::to_string(*fc->lim));
-    add("fu", std::to_string(fc->fu));
-    if (fc->lvl) add("lvl", std::to_string(*fc->lvl));
-  }
-  for (const std::string& rid : request.rids) add("rids", rid);
-  for (const std::string& tid : request.tids) add("tids", tid);
   //= TS-0008 V3.9.0 §6.2.2.3
-  //# Tokens ride in the Uri-Query too (there is no Authorization option in CoAP).
-  for (const std::string& token : request.tkns) add("tkns", token);
-  M2MSEC_TRY(query_ok);
+  //# The query, one field per option (so one value per option), in the order of TS-0009's Table 6.2.2.2-1 (as
+  //# the HTTP binding sends it). Tokens ride in the Uri-Query too (there is no Authorization option in CoAP).
+  for (const onem2m::QueryField& field : onem2m::query_fields(request, kQueryFields)) {
+    for (const std::string& value : field.values) {
+      if (value.empty() || value.find('+') != std::string::npos || value.find('\0') != std::string::npos) {
+        return Error::usage(concat({"the ", field.name, " value '", value, "' is empty or holds '+' or NUL"}));
+      }
+      std::string text = concat({field.name, "=", value});
+      if (text.size() > 255) {
+        return Error::usage(concat({"the ", field.name, " field is over 255 octets (a Uri-Query option)"}));
+      }
+      out.options.push_back(string_option(rfc::kUriQuery, text));
+    }
+  }
 
   if (request.pc) out.options.push_back({rfc::kContentFormat, encode_uint(kFormatJson)});
   out.options.push_back({rfc::kAccept, encode_uint(kFormatJson)});

@@ -1,13 +1,13 @@
 #include "m2msec/http/onem2m.h"
 
 #include <algorithm>
-#include <charconv>
 #include <limits>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <vector>
 
+#include "m2msec/core/text.h"
+#include "m2msec/onem2m/query.h"
 #include "wire.h"
 
 namespace m2msec::http {
@@ -29,28 +29,6 @@ std::string_view trim(std::string_view text) {
   const auto first = text.find_first_not_of(kOws);
   if (first == std::string_view::npos) return {};
   return text.substr(first, text.find_last_not_of(kOws) - first + 1);
-}
-
-// Splits `text` at each `separator` (empty pieces kept).
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  for (std::size_t from = 0;;) {
-    const auto at = text.find(separator, from);
-    parts.push_back(text.substr(from, at - from));
-    if (at == std::string_view::npos) return parts;
-    from = at + 1;
-  }
-}
-
-// A decimal number without sign or leading zero ("0" itself is one), within [min, max].
-std::optional<std::uint64_t> decimal_in(std::string_view text, std::uint64_t min, std::uint64_t max) {
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || (text.front() == '0' && text.size() > 1) || ec != std::errc{} ||
-      end != text.data() + text.size() || value < min || value > max) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 //= TS-0009 V3.9.1 §6.4.3
@@ -167,7 +145,7 @@ Result<std::string> path_to_to(std::string_view path) {
   return to;
 }
 
-std::string to_target(std::string_view to) { return "/" + percent_encode(to, "/!$&'()*+,;=:@"); }
+std::string to_target(std::string_view to) { return concat({"/", percent_encode(to, "/!$&'()*+,;=:@")}); }
 
 Result<std::string> required_header(const Request& request, std::string_view name) {
   const std::optional<std::string_view> value = request.header(name);
@@ -177,77 +155,24 @@ Result<std::string> required_header(const Request& request, std::string_view nam
 
 Error protocol(std::string why) { return Error(Category::kProtocol, "oneM2M HTTP response: " + why); }
 
-// The primitive's filter criteria, created (conditional retrieval) by the first of its elements.
-onem2m::FilterCriteria& filter_criteria(onem2m::Request& primitive) {
-  if (!primitive.fc) primitive.fc = onem2m::FilterCriteria{};
-  return *primitive.fc;
-}
-
 //= TS-0009 V3.9.1 §6.2.2.2 (Table 6.2.2.2-1)
 //# Result Content (rcn), the filterCriteria elements labels (lbl), resourceType (ty), limit (lim),
 //# filterUsage (fu) and level (lvl), Role IDs (rids) and Token IDs (tids) ride in the query as
 //# field=value pairs joined by '&'; a 0..n field may repeat and lists its values with '+' (ty=2+3+4), a
-//# 0..1 field occurs once. Every other field of the table (rt, rp, da, crb ... ofst, drt, ltids, tqi, asi,
-//# auri, sqi, attribute names) is refused: dropping it would lose a condition or a parameter the
-//# originator relies on.
+//# 0..1 field occurs once (onem2m::QueryReader enforces both). Every other field of the table (rt, rp, da,
+//# crb ... ofst, drt, ltids, tqi, asi, auri, sqi, attribute names) is refused: dropping it would lose a
+//# condition or a parameter the originator relies on.
+constexpr std::string_view kQueryFields[] = {"rcn", "fu", "lim", "lvl", "ty", "lbl", "rids", "tids"};
+
+std::optional<std::string> decode_query_value(std::string_view text) {
+  return percent_decode(text, is_query_value_char);
+}
+
 Result<void> read_query(std::string_view query, onem2m::Request& primitive) {
-  const auto refuse = [&](std::string_view why) {
-    return Error::usage("query '" + std::string(query) + "': " + std::string(why));
-  };
-  std::vector<std::string_view> single_seen;
+  onem2m::QueryReader reader(kQueryFields);
   for (const std::string_view field : split(query, '&')) {
-    const auto equals = field.find('=');
-    if (equals == std::string_view::npos || equals == 0) return refuse("a field without a name or a value");
-    const std::string_view name = field.substr(0, equals);
-    std::vector<std::string> values;
-    for (const std::string_view piece : split(field.substr(equals + 1), '+')) {
-      std::optional<std::string> value = percent_decode(piece, is_query_value_char);
-      if (!value || value->empty()) return refuse("an empty or badly encoded value of '" + std::string(name) + "'");
-      values.push_back(std::move(*value));
-    }
-    const bool list = name == "ty" || name == "lbl" || name == "rids" || name == "tids";
-    if (!list) {
-      if (values.size() != 1 || std::find(single_seen.begin(), single_seen.end(), name) != single_seen.end()) {
-        return refuse("'" + std::string(name) + "' takes one value, once");
-      }
-      single_seen.push_back(name);
-    }
-    const auto number = [&](std::string_view text, std::uint64_t min, std::uint64_t max) -> Result<std::uint64_t> {
-      const std::optional<std::uint64_t> value = decimal_in(text, min, max);
-      if (!value) {
-        return refuse("'" + std::string(name) + "' must be a decimal number from " + std::to_string(min) + " to " +
-                      std::to_string(max));
-      }
-      return *value;
-    };
-    constexpr std::uint64_t kU8 = std::numeric_limits<std::uint8_t>::max();
-    constexpr std::uint64_t kU32 = std::numeric_limits<std::uint32_t>::max();
-    if (name == "rcn") {
-      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t rcn, number(values.front(), 0, kU8));
-      primitive.rcn = static_cast<std::uint8_t>(rcn);
-    } else if (name == "fu") {
-      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t fu, number(values.front(), 1, kU8));
-      filter_criteria(primitive).fu = static_cast<std::uint8_t>(fu);
-    } else if (name == "lim") {
-      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t lim, number(values.front(), 0, kU32));
-      filter_criteria(primitive).lim = static_cast<std::uint32_t>(lim);
-    } else if (name == "lvl") {
-      M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t lvl, number(values.front(), 0, kU32));
-      filter_criteria(primitive).lvl = static_cast<std::uint32_t>(lvl);
-    } else if (name == "ty") {
-      for (const std::string& value : values) {
-        M2MSEC_ASSIGN_OR_RETURN(const std::uint64_t ty, number(value, 1, kU32));
-        filter_criteria(primitive).ty.push_back(static_cast<std::uint32_t>(ty));
-      }
-    } else if (name == "lbl") {
-      std::vector<std::string>& labels = filter_criteria(primitive).lbl;
-      labels.insert(labels.end(), values.begin(), values.end());
-    } else if (name == "rids") {
-      primitive.rids.insert(primitive.rids.end(), values.begin(), values.end());
-    } else if (name == "tids") {
-      primitive.tids.insert(primitive.tids.end(), values.begin(), values.end());
-    } else {
-      return refuse("the field '" + std::string(name) + "' is not supported");
+    if (const Result<void> read = reader.read_field(field, primitive, decode_query_value); !read) {
+      return Error::usage(concat({"query '", query, "': ", read.error().detail()}));
     }
   }
   return {};
@@ -256,39 +181,15 @@ Result<void> read_query(std::string_view query, onem2m::Request& primitive) {
 // The query of a request primitive, in the order of Table 6.2.2.2-1; empty when it has none of the fields.
 std::string query_of(const onem2m::Request& primitive) {
   std::string query;
-  const auto add = [&](std::string_view name, const auto& values) {
-    if (values.empty()) return;
+  for (const onem2m::QueryField& field : onem2m::query_fields(primitive, kQueryFields)) {
     query += query.empty() ? "" : "&";
-    query.append(name).append("=");
-    for (std::size_t i = 0; i < values.size(); ++i) {
+    query.append(field.name).append("=");
+    for (std::size_t i = 0; i < field.values.size(); ++i) {
       if (i > 0) query += '+';
-      if constexpr (std::is_same_v<std::decay_t<decltype(values[i])>, std::string>) {
-        query += percent_encode(values[i], "");
-      } else {
-        query += std::to_string(values[i]);
-      }
+      query += percent_encode(field.values[i], "");
     }
-  };
-  using Numbers = std::vector<std::uint32_t>;
-  if (primitive.rcn) add("rcn", Numbers{*primitive.rcn});
-  if (const auto& fc = primitive.fc) {
-    add("lbl", fc->lbl);
-    add("ty", fc->ty);
-    if (fc->lim) add("lim", Numbers{*fc->lim});
-    add("fu", Numbers{fc->fu});
-    if (fc->lvl) add("lvl", Numbers{*fc->lvl});
   }
-  add("rids", primitive.rids);
-  add("tids", primitive.tids);
   return query;
-}
-
-// A JWS or JWE in compact serialization: base64url parts joined by '.' (RFC 7515 7.1, RFC 7516 7.1).
-bool is_compact_jose(std::string_view token) {
-  return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.';
-  });
 }
 
 //= TS-0009 V3.9.1 §6.4.19
@@ -298,7 +199,7 @@ Result<std::vector<std::string>> read_tokens(std::string_view header) {
   std::vector<std::string> tokens;
   for (const std::string_view piece : split(header, '+')) {
     const std::string_view token = trim(piece);
-    if (!is_compact_jose(token)) {
+    if (!onem2m::is_compact_jose(token)) {
       return Error::usage("the Authorization header must hold JWS/JWE compact serializations separated by '+'");
     }
     tokens.emplace_back(token);
@@ -473,7 +374,7 @@ Result<onem2m::Response> send_primitive(ClientConnection& connection, const onem
   if (request.ty.has_value() != (request.op == onem2m::Operation::kCreate)) {
     return Error::usage("ty goes with CREATE, and only with CREATE");
   }
-  if (!std::all_of(request.tkns.begin(), request.tkns.end(), is_compact_jose)) {
+  if (!std::all_of(request.tkns.begin(), request.tkns.end(), onem2m::is_compact_jose)) {
     return Error::usage("a token must be a JWS/JWE compact serialization");
   }
   M2MSEC_ASSIGN_OR_RETURN(const Response response, connection.send(to_http_request(request)));

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "m2msec/core/encoding.h"
 #include "m2msec/core/text.h"
 
@@ -114,6 +119,42 @@ namespace {
 
 TEST(Concat, JoinsPiecesInOrder) {
   EXPECT_EQ(concat({"a", "", "bc", std::string_view("d\0e", 3)}), std::string("abcd\0e", 6));
+}
+
+TEST(Split, KeepsEmptyPieces) {
+  using Pieces = std::vector<std::string_view>;
+  EXPECT_EQ(split("a,b,c", ','), (Pieces{"a", "b", "c"}));
+  EXPECT_EQ(split("a,,b", ','), (Pieces{"a", "", "b"}));
+  EXPECT_EQ(split(",a,", ','), (Pieces{"", "a", ""}));
+  EXPECT_EQ(split("", ','), (Pieces{""}));
+  EXPECT_EQ(split(",", ','), (Pieces{"", ""}));
+  EXPECT_EQ(split("abc", ','), (Pieces{"abc"}));
+  EXPECT_EQ(split("a/b,c", '/'), (Pieces{"a", "b,c"}));
+  // A NUL is an ordinary octet, and the pieces view the text.
+  const std::string text("a\0b+c", 5);
+  const Pieces nul = split(text, '+');
+  ASSERT_EQ(nul.size(), 2u);
+  EXPECT_EQ(nul[0], std::string_view("a\0b", 3));
+  EXPECT_EQ(nul[0].data(), text.data());
+  EXPECT_EQ(nul[1].data(), text.data() + 4);
+}
+
+TEST(DecimalIn, DigitsWithoutSignOrLeadingZeroInRange) {
+  EXPECT_EQ(decimal_in("0", 0, 10), 0u);
+  EXPECT_EQ(decimal_in("10", 0, 10), 10u);
+  EXPECT_EQ(decimal_in("7", 7, 7), 7u);
+  EXPECT_EQ(decimal_in("255", 0, 255), 255u);
+  EXPECT_EQ(decimal_in("18446744073709551615", 0, UINT64_MAX), UINT64_MAX);
+  // Out of range, at either end.
+  EXPECT_FALSE(decimal_in("11", 0, 10));
+  EXPECT_FALSE(decimal_in("0", 1, 10));
+  EXPECT_FALSE(decimal_in("256", 0, 255));
+  EXPECT_FALSE(decimal_in("18446744073709551616", 0, UINT64_MAX));  // 2^64: overflows
+  // Not the form.
+  for (const std::string_view text : {"", "01", "00", "+1", "-1", "-0", " 1", "1 ", "1.0", "1e2", "0x1", "a", "1a"}) {
+    EXPECT_FALSE(decimal_in(text, 0, UINT64_MAX)) << '"' << text << '"';
+  }
+  EXPECT_FALSE(decimal_in(std::string_view("1\0", 2), 0, 10));
 }
 
 }  // namespace
