@@ -29,7 +29,8 @@
 // plain callback). It does not do what m2msecd adds: SNI checks, the extended-master-secret check, the
 // PSK store lookup, CoAP message layer, the oneM2M binding and the CSE.
 //
-// Set-up (once per process, on first use; its failure is each benchmark's error, SkipWithError): a fresh
+// Set-up (once per process, on the main thread before the benchmarks run; its failure is each benchmark's
+// error, SkipWithError): a fresh
 // directory under /tmp with a PSK file holding a random key (RAND_bytes) for the admin credential; m2msecd
 // --roles cse --data-dir (SQLite) --listen 127.0.0.1:0 --coaps-listen 127.0.0.1:0. Before measuring: the
 // RETRIEVE is 2000 with the <CSEBase> over both bindings, our clients and the raw one negotiate DTLS 1.2
@@ -73,6 +74,7 @@
 #include <vector>
 
 #include "child_process.h"
+#include "harness.h"
 #include "m2msec/coap/client.h"
 #include "m2msec/coap/message.h"
 #include "m2msec/coap/onem2m.h"
@@ -100,11 +102,6 @@ namespace tls = m2msec::tls;
 using m2msec::Bytes;
 using m2msec::Rsc;
 using m2msec::SecretBytes;
-using m2msec::bench::describe;
-using m2msec::bench::last_lines;
-using m2msec::bench::read_text;
-using m2msec::bench::spawn;
-using m2msec::bench::wait_for;
 
 constexpr const char* kServerName = "localhost";  // SNI (the raw server ignores it)
 constexpr const char* kAdminPsk = "bench-admin@localhost";
@@ -117,8 +114,6 @@ constexpr const char* kRawServerSuites = "PSK-AES128-CCM8:PSK-AES128-CBC-SHA256"
 // The raw client offers only the suite our client negotiates.
 constexpr const char* kRawClientSuite = "PSK-AES128-CCM8";
 constexpr std::size_t kDatagramLimit = 65536;
-constexpr auto kStartTimeout = std::chrono::seconds(30);
-constexpr auto kStopTimeout = std::chrono::seconds(15);
 
 SecretBytes random_key() {
   SecretBytes key(32);
@@ -517,9 +512,9 @@ class RawDtlsClient {
 // ---- m2msecd and the fixture --------------------------------------------------------------------------------
 
 struct Fixture {
-  fs::path dir;
-  std::string error;  // why set-up failed (then nothing below is usable)
-  pid_t pid = -1;
+  m2msec::bench::ScratchDir dir;
+  m2msec::bench::SetUpOnce set_up;  // the rest is usable once it is ready
+  m2msec::bench::Daemon m2msecd;
   std::uint16_t https_port = 0;
   std::uint16_t coaps_port = 0;
   std::shared_ptr<const tls::Context> tls_client;   // ts0003-tls12-psk, the admin's PSK
@@ -530,9 +525,6 @@ struct Fixture {
   std::size_t reply_octets = 0;   // the size of m2msecd's CoAP response datagram (the raw server's answer)
 };
 Fixture* g_fixture = nullptr;
-std::once_flag g_set_up;
-std::vector<std::string> g_rm_argv;  // for the signal handler
-std::atomic<bool> g_cleaned{false};
 
 std::shared_ptr<const tls::Context> client_context(const char* profile, const SecretBytes& key, std::string* why) {
   tls::Config config;
@@ -598,30 +590,19 @@ std::string start_m2msecd(Fixture& f, const fs::path& psk_file) {
                                       "--listen", "127.0.0.1:0",
                                       "--coaps-listen", "127.0.0.1:0",
                                       "--psk-file", psk_file.string(),
-                                      "--data-dir", (f.dir / "data").string(),
+                                      "--data-dir", (f.dir.path / "data").string(),
                                       "--admin-credential", kAdminPsk};
-  const fs::path out = f.dir / "m2msecd.out", err = f.dir / "m2msecd.err";
-  f.pid = spawn(argv, out, err, true);
-  if (f.pid < 0) return "fork failed";
+  f.m2msecd = {"m2msecd", f.dir.path / "m2msecd.out", f.dir.path / "m2msecd.err"};
   static const std::regex https("^listening role=cse url=https://127\\.0\\.0\\.1:(\\d+)\\b.*$");
   static const std::regex coaps("^listening role=\\S+ url=coaps://127\\.0\\.0\\.1:(\\d+)\\b.*$");
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  for (;;) {
-    std::istringstream lines(read_text(out));
-    for (std::string line; std::getline(lines, line);) {
-      if (std::smatch m; std::regex_match(line, m, https)) f.https_port = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-      if (std::smatch m; std::regex_match(line, m, coaps)) f.coaps_port = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-    }
-    if (f.https_port != 0 && f.coaps_port != 0) return {};
-    if (const auto status = wait_for(f.pid, std::chrono::milliseconds(0))) {
-      f.pid = -1;
-      return "m2msecd exited (" + describe(*status) + "): " + last_lines(read_text(err));
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      return "m2msecd did not print its https and coaps cse listeners in time: " + last_lines(read_text(out));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  return f.m2msecd.start(
+      argv,
+      [&f](const std::string& out) {
+        f.https_port = static_cast<std::uint16_t>(m2msec::bench::listening_port(out, https));
+        f.coaps_port = static_cast<std::uint16_t>(m2msec::bench::listening_port(out, coaps));
+        return f.https_port != 0 && f.coaps_port != 0;
+      },
+      "its https and coaps cse listeners");
 }
 
 // Both bindings answer the RETRIEVE, over the expected version and suite; the CoAP request's octets and the
@@ -675,12 +656,9 @@ std::string check_m2msecd(Fixture& f) {
 }
 
 std::string set_up(Fixture& f) {
-  std::string pattern = "/tmp/m2msec-bench-coap-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) return "cannot make a directory under /tmp";
-  f.dir = pattern;
-  g_rm_argv = {"/bin/rm", "-rf", pattern};
+  if (!f.dir.make("bench-coap")) return "cannot make a directory under /tmp";
   const SecretBytes admin_key = random_key();
-  const fs::path psk_file = f.dir / "psk";
+  const fs::path psk_file = f.dir.path / "psk";
   {
     std::ofstream psk(psk_file);
     psk << kAdminPsk << ' ' << m2msec::hex_encode(admin_key.view()) << '\n';
@@ -708,7 +686,7 @@ std::string set_up(Fixture& f) {
 
 // Stops m2msecd and the baseline, removes the directory. Returns the problems (empty: none).
 std::string cleanup() {
-  if (g_fixture == nullptr || g_cleaned.exchange(true)) return {};
+  if (g_fixture == nullptr) return {};
   Fixture& f = *g_fixture;
   std::string problems;
   if (f.raw_server) {
@@ -717,45 +695,20 @@ std::string cleanup() {
       problems += "the raw DTLS server saw " + std::to_string(failed) + " failed handshakes\n";
     }
   }
-  if (f.pid > 0) {
-    ::kill(f.pid, SIGTERM);
-    const std::optional<int> status = wait_for(f.pid, kStopTimeout);
-    if (!status) {
-      ::kill(f.pid, SIGKILL);
-      ::waitpid(f.pid, nullptr, 0);
-    }
-    if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
-      problems += "m2msecd did not stop cleanly: " +
-                  (status ? describe(*status) : std::string("killed after SIGTERM did not stop it")) + "; " +
-                  last_lines(read_text(f.dir / "m2msecd.err")) + "\n";
-    }
-    f.pid = -1;
-  }
-  std::error_code ignored;
-  if (!f.dir.empty()) fs::remove_all(f.dir, ignored);
+  if (const std::string why = f.m2msecd.stop(); !why.empty()) problems += why + "\n";
+  f.dir.remove();
   return problems;
 }
 
-void on_signal(int signal_number) {
-  if (g_fixture != nullptr && !g_cleaned.exchange(true)) {
-    if (g_fixture->pid > 0) {
-      ::kill(g_fixture->pid, SIGTERM);
-      ::waitpid(g_fixture->pid, nullptr, 0);
-    }
-    m2msec::bench::run_blocking(g_rm_argv);
-  }
-  ::_exit(128 + signal_number);
+void cleanup_on_signal() {
+  if (g_fixture == nullptr) return;
+  g_fixture->m2msecd.terminate();
+  g_fixture->m2msecd.reap();
+  g_fixture->dir.remove_blocking();
 }
 
-// The fixture, set up on first use; false (and the reason in state) when it is not usable.
-bool ready(benchmark::State& state) {
-  std::call_once(g_set_up, [] {
-    if (std::string why = set_up(*g_fixture); !why.empty()) g_fixture->error = "set-up: " + why;
-  });
-  if (g_fixture->error.empty()) return true;
-  state.SkipWithError(g_fixture->error.c_str());
-  return false;
-}
+// The fixture, set up before the benchmarks run; false (and the reason in state) when it is not usable.
+bool ready(benchmark::State& state) { return g_fixture->set_up.ready(state); }
 
 // ---- the benchmarks -----------------------------------------------------------------------------------------
 
@@ -861,32 +814,24 @@ void handshake_raw(benchmark::State& state, bool to_m2msecd) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // The measured time of a row: 1 s unless the command line says otherwise.
-  std::vector<char*> args(argv, argv + argc);
-  std::string default_min_time = "--benchmark_min_time=1";
-  if (std::none_of(args.begin(), args.end(),
-                   [](const char* a) { return std::strncmp(a, "--benchmark_min_time", 20) == 0; })) {
-    args.insert(args.begin() + 1, default_min_time.data());
-  }
-  int count = static_cast<int>(args.size());
-  benchmark::Initialize(&count, args.data());
-  if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
-  std::signal(SIGPIPE, SIG_IGN);
-  g_fixture = new Fixture;
-  for (const int s : {SIGINT, SIGTERM, SIGHUP}) std::signal(s, on_signal);
-  std::atexit([] { cleanup(); });
-  benchmark::RegisterBenchmark("coap/retrieve/coaps", retrieve_coaps)->UseRealTime();
-  benchmark::RegisterBenchmark("coap/retrieve/https", retrieve_https)->UseRealTime();
-  benchmark::RegisterBenchmark("coap/retrieve/raw-dtls", retrieve_raw)->UseRealTime();
-  benchmark::RegisterBenchmark("coap/handshake/dtls", handshake_dtls)->UseRealTime();
-  benchmark::RegisterBenchmark("coap/handshake/dtls-raw-client", handshake_raw, true)->UseRealTime();
-  benchmark::RegisterBenchmark("coap/handshake/tls", handshake_tls)->UseRealTime();
-  benchmark::RegisterBenchmark("coap/handshake/raw-dtls", handshake_raw, false)->UseRealTime();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  if (const std::string problems = cleanup(); !problems.empty()) {
-    std::fprintf(stderr, "bench_coap: %s", problems.c_str());
-    return 1;
-  }
-  return 0;
+  return m2msec::bench::run_program(argc, argv, {
+      .name = "bench_coap",
+      .default_min_time = "1",  // the measured time of a row unless the command line says otherwise
+      .start = [] {
+        g_fixture = new Fixture;
+        return std::string();
+      },
+      .register_benchmarks = [] {
+        benchmark::RegisterBenchmark("coap/retrieve/coaps", retrieve_coaps)->UseRealTime();
+        benchmark::RegisterBenchmark("coap/retrieve/https", retrieve_https)->UseRealTime();
+        benchmark::RegisterBenchmark("coap/retrieve/raw-dtls", retrieve_raw)->UseRealTime();
+        benchmark::RegisterBenchmark("coap/handshake/dtls", handshake_dtls)->UseRealTime();
+        benchmark::RegisterBenchmark("coap/handshake/dtls-raw-client", handshake_raw, true)->UseRealTime();
+        benchmark::RegisterBenchmark("coap/handshake/tls", handshake_tls)->UseRealTime();
+        benchmark::RegisterBenchmark("coap/handshake/raw-dtls", handshake_raw, false)->UseRealTime();
+      },
+      .before_run = [] { g_fixture->set_up.run([] { return set_up(*g_fixture); }); },
+      .cleanup = cleanup,
+      .cleanup_on_signal = cleanup_on_signal,
+  });
 }

@@ -18,7 +18,8 @@
 // response is checked the same way (2000, X-M2M-RI, an m2m:cnt named as the container). Connections are
 // opened (handshake included) before the timed loop; the loop is only requests.
 //
-// Set-up (once per process, on first use; its failure is each benchmark's error, SkipWithError): a fresh
+// Set-up (once per process, on the main thread before the benchmarks run; its failure is each benchmark's
+// error, SkipWithError): a fresh
 // directory under /tmp with a PSK file of random keys (RAND_bytes) for the bench AE and the admin, the app
 // rule letting the AE register; m2msecd --roles cse --data-dir (SQLite) on 127.0.0.1:0. Over the admin's
 // association: an ACP granting the AE RETRIEVE only; the AE registers over its own association; the admin
@@ -60,6 +61,7 @@
 #include <vector>
 
 #include "child_process.h"
+#include "harness.h"
 #include "m2msec/core/encoding.h"
 #include "m2msec/core/secret.h"
 #include "m2msec/http/client.h"
@@ -84,11 +86,7 @@ namespace onem2m = m2msec::onem2m;
 namespace tls = m2msec::tls;
 using m2msec::Rsc;
 using m2msec::SecretBytes;
-using m2msec::bench::describe;
 using m2msec::bench::last_lines;
-using m2msec::bench::read_text;
-using m2msec::bench::spawn;
-using m2msec::bench::wait_for;
 
 constexpr const char* kServerName = "localhost";  // SNI; both servers ignore it
 constexpr const char* kAePsk = "bench-ae@localhost";
@@ -102,8 +100,6 @@ constexpr const char* kContainerName = "cnt";
 constexpr const char* kContainer = "cse-in/bench-ae/cnt";
 constexpr const char* kRawSuite = "PSK-AES128-CBC-SHA256";
 constexpr const char* kOurSuite = "TLS_PSK_WITH_AES_128_CBC_SHA256";
-constexpr auto kStartTimeout = std::chrono::seconds(30);
-constexpr auto kStopTimeout = std::chrono::seconds(15);
 
 SecretBytes random_key() {
   SecretBytes key(32);
@@ -251,17 +247,14 @@ class RawServer {
 // ---- m2msecd --------------------------------------------------------------------------------------------
 
 struct Fixture {
-  fs::path dir;
-  std::string error;  // why set-up failed (then nothing below is usable)
-  pid_t pid = -1;
+  m2msec::bench::ScratchDir dir;
+  m2msec::bench::SetUpOnce set_up;  // the rest is usable once it is ready
+  m2msec::bench::Daemon m2msecd;
   int port = 0;
   std::shared_ptr<const tls::Context> ae_tls;  // the client side of both servers
   std::unique_ptr<RawServer> raw;
 };
 Fixture* g_fixture = nullptr;
-std::once_flag g_set_up;
-std::vector<std::string> g_rm_argv;  // for the signal handler
-std::atomic<bool> g_cleaned{false};
 
 std::shared_ptr<const tls::Context> client_context(const char* identity, const SecretBytes& key, std::string* why) {
   tls::Config config;
@@ -344,29 +337,14 @@ std::string start_m2msecd(Fixture& f, const fs::path& psk_file, const fs::path& 
                                       "--roles", "cse",
                                       "--listen", "127.0.0.1:0",
                                       "--psk-file", psk_file.string(),
-                                      "--data-dir", (f.dir / "data").string(),
+                                      "--data-dir", (f.dir.path / "data").string(),
                                       "--admin-credential", kAdminPsk,
                                       "--app-rules", app_rules.string()};
-  const fs::path out = f.dir / "m2msecd.out", err = f.dir / "m2msecd.err";
-  f.pid = spawn(argv, out, err, true);
-  if (f.pid < 0) return "fork failed";
+  f.m2msecd = {"m2msecd", f.dir.path / "m2msecd.out", f.dir.path / "m2msecd.err"};
   static const std::regex listening("^listening role=cse url=https://127\\.0\\.0\\.1:(\\d+)\\b.*$");
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  for (;;) {
-    std::istringstream lines(read_text(out));
-    for (std::string line; std::getline(lines, line);) {
-      if (std::smatch m; std::regex_match(line, m, listening)) {
-        f.port = std::stoi(m[1].str());
-        return {};
-      }
-    }
-    if (const auto status = wait_for(f.pid, std::chrono::milliseconds(0))) {
-      f.pid = -1;
-      return "m2msecd exited (" + describe(*status) + "): " + last_lines(read_text(err));
-    }
-    if (std::chrono::steady_clock::now() > deadline) return "m2msecd did not print its cse listener in time";
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  return f.m2msecd.start(
+      argv, [&f](const std::string& out) { return (f.port = m2msec::bench::listening_port(out, listening)) != 0; },
+      "its cse listener");
 }
 
 // The resources, then the checks; the container's representation (the baseline's body) in *body.
@@ -413,13 +391,10 @@ std::string provision(Fixture& f, const SecretBytes& admin_key, std::string* bod
 }
 
 std::string set_up(Fixture& f) {
-  std::string pattern = "/tmp/m2msec-bench-cse-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) return "cannot make a directory under /tmp";
-  f.dir = pattern;
-  g_rm_argv = {"/bin/rm", "-rf", pattern};
+  if (!f.dir.make("bench-cse")) return "cannot make a directory under /tmp";
   SecretBytes ae_key = random_key();
   const SecretBytes admin_key = random_key();
-  const fs::path psk_file = f.dir / "psk", app_rules = f.dir / "app-rules";
+  const fs::path psk_file = f.dir.path / "psk", app_rules = f.dir.path / "app-rules";
   {
     std::ofstream psk(psk_file);
     psk << kAePsk << ' ' << m2msec::hex_encode(ae_key.view()) << '\n'
@@ -443,48 +418,27 @@ std::string set_up(Fixture& f) {
 
 // Stops m2msecd and the baseline, removes the directory. Returns the problems (empty: none).
 std::string cleanup() {
-  if (g_fixture == nullptr || g_cleaned.exchange(true)) return {};
+  if (g_fixture == nullptr) return {};
   Fixture& f = *g_fixture;
   if (f.raw) f.raw->stop();
-  std::string problems;
-  if (f.pid > 0) {
-    ::kill(f.pid, SIGTERM);
-    const std::optional<int> status = wait_for(f.pid, kStopTimeout);
-    if (!status) {
-      ::kill(f.pid, SIGKILL);
-      ::waitpid(f.pid, nullptr, 0);
-    }
-    if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
-      problems = "m2msecd did not stop cleanly: " +
-                 (status ? describe(*status) : std::string("killed after SIGTERM did not stop it")) + "; " +
-                 last_lines(read_text(f.dir / "m2msecd.err")) + "\n";
-    }
-    f.pid = -1;
-  }
-  std::error_code ignored;
-  if (!f.dir.empty()) fs::remove_all(f.dir, ignored);
+  std::string problems = f.m2msecd.stop();
+  if (!problems.empty()) problems += "\n";
+  f.dir.remove();
   return problems;
 }
 
-void on_signal(int signal_number) {
-  if (g_fixture != nullptr && !g_cleaned.exchange(true)) {
-    if (g_fixture->pid > 0) {
-      ::kill(g_fixture->pid, SIGTERM);
-      ::waitpid(g_fixture->pid, nullptr, 0);
-    }
-    m2msec::bench::run_blocking(g_rm_argv);
-  }
-  ::_exit(128 + signal_number);
+void cleanup_on_signal() {
+  if (g_fixture == nullptr) return;
+  g_fixture->m2msecd.terminate();
+  g_fixture->m2msecd.reap();
+  g_fixture->dir.remove_blocking();
 }
 
 // ---- the benchmark ----------------------------------------------------------------------------------------
 
 // One connection per thread; `raw` picks the server.
 void retrieve(benchmark::State& state, bool raw) {
-  std::call_once(g_set_up, [] {
-    if (std::string why = set_up(*g_fixture); !why.empty()) g_fixture->error = "set-up: " + why;
-  });
-  if (!g_fixture->error.empty()) return state.SkipWithError(g_fixture->error.c_str());
+  if (!g_fixture->set_up.ready(state)) return;
   std::string why;
   const auto connection = connect(raw ? g_fixture->raw->port() : g_fixture->port, g_fixture->ae_tls, &why);
   if (!connection) return state.SkipWithError(why.c_str());
@@ -506,29 +460,21 @@ void retrieve(benchmark::State& state, bool raw) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // The measured time of a row: 2 s unless the command line says otherwise.
-  std::vector<char*> args(argv, argv + argc);
-  std::string default_min_time = "--benchmark_min_time=2";
-  if (std::none_of(args.begin(), args.end(),
-                   [](const char* a) { return std::strncmp(a, "--benchmark_min_time", 20) == 0; })) {
-    args.insert(args.begin() + 1, default_min_time.data());
-  }
-  int count = static_cast<int>(args.size());
-  benchmark::Initialize(&count, args.data());
-  if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
-  std::signal(SIGPIPE, SIG_IGN);
-  g_fixture = new Fixture;
-  for (const int s : {SIGINT, SIGTERM, SIGHUP}) std::signal(s, on_signal);
-  std::atexit([] { cleanup(); });
-  for (const int connections : {1, 4}) {
-    benchmark::RegisterBenchmark("cse/retrieve/ours", retrieve, false)->UseRealTime()->Threads(connections);
-    benchmark::RegisterBenchmark("cse/retrieve/raw", retrieve, true)->UseRealTime()->Threads(connections);
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  if (const std::string problems = cleanup(); !problems.empty()) {
-    std::fprintf(stderr, "bench_cse: %s", problems.c_str());
-    return 1;
-  }
-  return 0;
+  return m2msec::bench::run_program(argc, argv, {
+      .name = "bench_cse",
+      .default_min_time = "2",  // the measured time of a row unless the command line says otherwise
+      .start = [] {
+        g_fixture = new Fixture;
+        return std::string();
+      },
+      .register_benchmarks = [] {
+        for (const int connections : {1, 4}) {
+          benchmark::RegisterBenchmark("cse/retrieve/ours", retrieve, false)->UseRealTime()->Threads(connections);
+          benchmark::RegisterBenchmark("cse/retrieve/raw", retrieve, true)->UseRealTime()->Threads(connections);
+        }
+      },
+      .before_run = [] { g_fixture->set_up.run([] { return set_up(*g_fixture); }); },
+      .cleanup = cleanup,
+      .cleanup_on_signal = cleanup_on_signal,
+  });
 }

@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "child_process.h"
+#include "harness.h"
 #include "m2msec/client/channel.h"
 #include "m2msec/client/maf.h"
 #include "m2msec/client/mef.h"
@@ -95,8 +96,6 @@ constexpr const char* kTargetKmId = "bench-target@localhost";
 constexpr const char* kTargetClientId = "Cbench-target";
 constexpr const char* kRawSuite = "PSK-AES128-CBC-SHA256";
 constexpr const char* kOurSuite = "TLS_PSK_WITH_AES_128_CBC_SHA256";
-constexpr auto kStartTimeout = std::chrono::seconds(30);
-constexpr auto kStopTimeout = std::chrono::seconds(15);
 
 std::string random_hex(std::size_t octets) {
   Bytes bytes(octets);
@@ -129,7 +128,7 @@ struct Server {
   std::string store;  // "sqlite" or "postgresql"
   std::string error;  // why it is not usable (then nothing below is set)
   std::vector<std::string> store_args;
-  pid_t pid = -1;
+  m2msec::bench::Daemon m2msecd;
   int port = 0;
   SecretBytes kpm;
   std::shared_ptr<client::Endpoint> mef;         // the enrolee: KpmID/Kpm
@@ -139,84 +138,58 @@ struct Server {
 };
 
 struct Fixture {
-  fs::path dir;
+  m2msec::bench::ScratchDir dir;
   bool pg_started = false;
+  std::vector<std::string> pg_stop_argv;  // also for the signal handler
   std::map<std::string, std::unique_ptr<Server>> servers;
 };
 Fixture* g_fixture = nullptr;
 
-// The argv of the emergency clean-up (signal handler): set once the directory exists.
-std::vector<std::string> g_pg_stop_argv, g_rm_argv;
-std::atomic<bool> g_cleaned{false};
-
-// Stops one m2msecd: SIGTERM, then SIGKILL after kStopTimeout. Empty if it exited with status 0.
-std::string stop_server(Server& s) {
-  if (s.pid <= 0) return {};
-  ::kill(s.pid, SIGTERM);
-  std::optional<int> status = wait_for(s.pid, kStopTimeout);
-  if (!status) {
-    ::kill(s.pid, SIGKILL);
-    ::waitpid(s.pid, nullptr, 0);
-  }
-  s.pid = -1;
-  if (status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return {};
-  return "m2msecd (" + s.store + ") did not stop cleanly: " +
-         (status ? describe(*status) : std::string("killed after SIGTERM did not stop it")) + "; " +
-         last_lines(read_text(g_fixture->dir / (s.store + "-m2msecd.err")));
-}
-
 // Stops everything and removes the directory. Returns the problems (empty: none).
 std::string cleanup() {
-  if (g_fixture == nullptr || g_cleaned.exchange(true)) return {};
+  if (g_fixture == nullptr) return {};
   std::string problems;
   for (auto& [name, server] : g_fixture->servers) {
-    if (const std::string why = stop_server(*server); !why.empty()) problems += why + "\n";
+    if (const std::string why = server->m2msecd.stop(); !why.empty()) problems += why + "\n";
   }
   if (g_fixture->pg_started) {
-    if (const std::string why = run(g_pg_stop_argv, g_fixture->dir / "pg-stop"); !why.empty()) {
+    if (const std::string why = run(g_fixture->pg_stop_argv, g_fixture->dir.path / "pg-stop"); !why.empty()) {
       problems += why + "\n";
     }
   }
-  std::error_code ignored;
-  fs::remove_all(g_fixture->dir, ignored);
+  g_fixture->dir.remove();
   return problems;
 }
 
-// On SIGINT/SIGTERM/SIGHUP: the same with only fork, exec, kill and waitpid, then exit.
-void on_signal(int signal_number) {
-  if (g_fixture != nullptr && !g_cleaned.exchange(true)) {
-    for (auto& [name, server] : g_fixture->servers) {
-      if (server->pid > 0) ::kill(server->pid, SIGTERM);
-    }
-    for (auto& [name, server] : g_fixture->servers) {
-      if (server->pid > 0) ::waitpid(server->pid, nullptr, 0);
-    }
-    if (g_fixture->pg_started) run_blocking(g_pg_stop_argv);
-    run_blocking(g_rm_argv);
-  }
-  ::_exit(128 + signal_number);
+// On SIGINT/SIGTERM/SIGHUP: the same with only fork, exec, kill and waitpid.
+void cleanup_on_signal() {
+  if (g_fixture == nullptr) return;
+  for (auto& [name, server] : g_fixture->servers) server->m2msecd.terminate();
+  for (auto& [name, server] : g_fixture->servers) server->m2msecd.reap();
+  if (g_fixture->pg_started) run_blocking(g_fixture->pg_stop_argv);
+  g_fixture->dir.remove_blocking();
 }
 
 std::string admin(Server& s, const std::string& log, std::vector<std::string> command) {
   std::vector<std::string> argv{std::string(M2MSEC_BIN_DIR) + "/m2msec", "admin"};
   argv.insert(argv.end(), s.store_args.begin(), s.store_args.end());
   argv.insert(argv.end(), command.begin(), command.end());
-  return run(argv, g_fixture->dir / (s.store + "-admin-" + log));
+  return run(argv, g_fixture->dir.path / (s.store + "-admin-" + log));
 }
 
 std::string start_postgres(Server& s) {
-  const fs::path pg = g_fixture->dir / "pg";
+  const fs::path pg = g_fixture->dir.path / "pg";
   g_fixture->pg_started = true;  // a half-started cluster is stopped too
   if (std::string why = run({M2MSEC_PYTHON3, std::string(M2MSEC_SOURCE_DIR) + "/tests/support/pg_cluster.py", "start",
                              pg.string()},
-                            g_fixture->dir / "pg-start");
+                            g_fixture->dir.path / "pg-start");
       !why.empty()) {
     return why;
   }
   std::string conninfo = read_text(pg / "conninfo");
   while (!conninfo.empty() && conninfo.back() == '\n') conninfo.pop_back();
   if (conninfo.empty()) return "pg_cluster.py wrote no conninfo";
-  s.store_args = {"--database", conninfo, "--kek-file", (g_fixture->dir / "pg.kek").string()};
+  s.store_args = {"--database", conninfo, "--kek-file", (g_fixture->dir.path / "pg.kek").string()};
   return {};
 }
 
@@ -293,29 +266,18 @@ std::string start_m2msecd(Server& s) {
   std::vector<std::string> argv{std::string(M2MSEC_BIN_DIR) + "/m2msecd"};
   argv.insert(argv.end(), s.store_args.begin(), s.store_args.end());
   for (const char* a : {"--listen", "127.0.0.1:0", "--roles", "mef,maf"}) argv.emplace_back(a);
-  const fs::path out = g_fixture->dir / (s.store + "-m2msecd.out"), err = g_fixture->dir / (s.store + "-m2msecd.err");
-  s.pid = spawn(argv, out, err, true);
-  if (s.pid < 0) return "fork failed";
+  const fs::path& dir = g_fixture->dir.path;
+  s.m2msecd = {"m2msecd (" + s.store + ")", dir / (s.store + "-m2msecd.out"), dir / (s.store + "-m2msecd.err")};
   // The ops line is printed last.
+  std::string why = s.m2msecd.start(
+      argv, [](const std::string& out) { return out.find("listening role=ops") != std::string::npos; },
+      "its listeners");
+  if (!why.empty()) return why;
   static const std::regex listening("^listening role=mef url=https://127\\.0\\.0\\.1:(\\d+)/mef auth=psk$");
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  for (;;) {
-    const std::string text = read_text(out);
-    if (text.find("listening role=ops") != std::string::npos) {
-      std::istringstream lines(text);
-      for (std::string line; std::getline(lines, line);) {
-        if (std::smatch m; std::regex_match(line, m, listening)) s.port = std::stoi(m[1].str());
-      }
-      if (s.port == 0) return "m2msecd printed no PSK MEF listener: " + last_lines(text);
-      return {};
-    }
-    if (const auto status = wait_for(s.pid, std::chrono::milliseconds(0))) {
-      s.pid = -1;
-      return "m2msecd exited (" + describe(*status) + "): " + last_lines(read_text(err));
-    }
-    if (std::chrono::steady_clock::now() > deadline) return "m2msecd did not print its listeners in time";
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string out = read_text(s.m2msecd.out);
+  s.port = m2msec::bench::listening_port(out, listening);
+  if (s.port == 0) return "m2msecd printed no PSK MEF listener: " + last_lines(out);
+  return {};
 }
 
 std::shared_ptr<client::Endpoint> endpoint(const Server& s, const char* role, tls::PskIdentityKind kind,
@@ -331,7 +293,7 @@ std::shared_ptr<client::Endpoint> endpoint(const Server& s, const char* role, tl
 
 std::string set_up(Server& s) {
   if (s.store == "sqlite") {
-    s.store_args = {"--data-dir", (g_fixture->dir / "sqlite").string()};
+    s.store_args = {"--data-dir", (g_fixture->dir.path / "sqlite").string()};
   } else if (std::string why = start_postgres(s); !why.empty()) {
     return "PostgreSQL: " + why;
   }
@@ -448,36 +410,23 @@ void register_all() {
   }
 }
 
-bool make_fixture() {
-  std::string pattern = "/tmp/m2msec-bench-enrolment-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) return false;
-  g_fixture = new Fixture{pattern, false, {}};
-  // As root, pg_cluster.py runs PostgreSQL as the postgres user, which must be able to reach DIR/pg.
-  if (::chmod(pattern.c_str(), 0711) != 0) return false;
-  g_pg_stop_argv = {M2MSEC_PYTHON3, std::string(M2MSEC_SOURCE_DIR) + "/tests/support/pg_cluster.py", "stop",
-                    (g_fixture->dir / "pg").string()};
-  g_rm_argv = {"/bin/rm", "-rf", pattern};
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  std::signal(SIGPIPE, SIG_IGN);
-  if (!make_fixture()) {
-    std::fprintf(stderr, "bench_enrolment: cannot make a directory under /tmp\n");
-    return 1;
-  }
-  for (const int s : {SIGINT, SIGTERM, SIGHUP}) std::signal(s, on_signal);
-  std::atexit([] { cleanup(); });
-  register_all();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  if (const std::string problems = cleanup(); !problems.empty()) {
-    std::fprintf(stderr, "bench_enrolment: %s", problems.c_str());
-    return 1;
-  }
-  return 0;
+  return m2msec::bench::run_program(argc, argv, {
+      .name = "bench_enrolment",
+      .start = [] {
+        g_fixture = new Fixture;
+        // As root, pg_cluster.py runs PostgreSQL as the postgres user, which must be able to reach DIR/pg.
+        if (!g_fixture->dir.make("bench-enrolment") || ::chmod(g_fixture->dir.path.c_str(), 0711) != 0) {
+          return std::string("cannot make a directory under /tmp");
+        }
+        g_fixture->pg_stop_argv = {M2MSEC_PYTHON3, std::string(M2MSEC_SOURCE_DIR) + "/tests/support/pg_cluster.py",
+                                   "stop", (g_fixture->dir.path / "pg").string()};
+        return std::string();
+      },
+      .register_benchmarks = register_all,
+      .cleanup = cleanup,
+      .cleanup_on_signal = cleanup_on_signal,
+  });
 }

@@ -1,9 +1,11 @@
 // Child processes of a benchmark (an m2msecd under test, a command it runs during set-up): started with
-// their output in files, waited for with a deadline, described when they fail.
+// their output in files, waited for with a deadline, described when they fail; and the scratch directory
+// under /tmp they work in.
 #pragma once
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,9 +13,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -85,5 +91,86 @@ inline void run_blocking(const std::vector<std::string>& argv) {
   }
   if (pid > 0) ::waitpid(pid, nullptr, 0);
 }
+
+// A fresh directory /tmp/m2msec-<stem>-XXXXXX, removed at the end (or, from a signal handler, by rm -rf).
+struct ScratchDir {
+  std::filesystem::path path;  // empty until make() succeeded
+  std::vector<std::string> rm_argv;
+
+  bool make(std::string_view stem) {
+    std::string pattern = "/tmp/m2msec-" + std::string(stem) + "-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) return false;
+    path = pattern;
+    rm_argv = {"/bin/rm", "-rf", pattern};
+    return true;
+  }
+  void remove() const {
+    std::error_code ignored;
+    if (!path.empty()) std::filesystem::remove_all(path, ignored);
+  }
+  // For a signal handler.
+  void remove_blocking() const { run_blocking(rm_argv); }
+};
+
+// The port of a line of `text` that `listening` matches whole (its first group is the port); 0 if none does.
+inline int listening_port(const std::string& text, const std::regex& listening) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (std::smatch m; std::regex_match(line, m, listening)) return std::stoi(m[1].str());
+  }
+  return 0;
+}
+
+// A server under test (m2msecd) as a child process that dies with this one, its output in two files.
+struct Daemon {
+  std::string name;  // in messages: "m2msecd", "m2msecd (sqlite)"
+  std::filesystem::path out, err;
+  pid_t pid = -1;
+
+  // Starts argv and waits until ready(its standard output so far) holds. Empty when it does; else why not:
+  // it exited, or `timeout` passed (`waiting_for` names what it did not print).
+  std::string start(const std::vector<std::string>& argv, const std::function<bool(const std::string&)>& ready,
+                    std::string_view waiting_for, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    pid = spawn(argv, out, err, true);
+    if (pid < 0) return "fork failed";
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const std::string text = read_text(out);
+      if (ready(text)) return {};
+      if (const auto status = wait_for(pid, std::chrono::milliseconds(0))) {
+        pid = -1;
+        return name + " exited (" + describe(*status) + "): " + last_lines(read_text(err));
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        return name + " did not print " + std::string(waiting_for) + " in time: " + last_lines(text);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  // SIGTERM, then SIGKILL after `timeout`. Empty if it was not running or exited with status 0.
+  std::string stop(std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+    if (pid <= 0) return {};
+    ::kill(pid, SIGTERM);
+    const std::optional<int> status = wait_for(pid, timeout);
+    if (!status) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    pid = -1;
+    if (status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return {};
+    return name + " did not stop cleanly: " +
+           (status ? describe(*status) : std::string("killed after SIGTERM did not stop it")) + "; " +
+           last_lines(read_text(err));
+  }
+
+  // For a signal handler: SIGTERM (to several daemons first), then reap() each.
+  void terminate() const {
+    if (pid > 0) ::kill(pid, SIGTERM);
+  }
+  void reap() const {
+    if (pid > 0) ::waitpid(pid, nullptr, 0);
+  }
+};
 
 }  // namespace m2msec::bench
