@@ -1,6 +1,8 @@
 // `m2msec cert request|enroll|verify`: certificates for oneM2M identities (TS-0003 V3.18.0 clauses 10.1,
 // 8.1.2, 8.3.6.2). A verification prints one line per certificate, `ok identity=<id> cert=<file>` or
 // `fail cert=<file> alert=<n|none> reason=<detail>`, and exits non-zero when any fails.
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -9,6 +11,8 @@
 #include "files.h"
 #include "commands.h"
 #include "credentials.h"
+#include "m2msec/coap/client.h"
+#include "m2msec/core/text.h"
 #include "m2msec/est/client.h"
 #include "m2msec/http/client.h"
 #include "m2msec/pki/csr.h"
@@ -16,6 +20,7 @@
 #include "m2msec/pki/ocsp.h"
 #include "m2msec/pki/profile.h"
 #include "m2msec/pki/validate.h"
+#include "m2msec/tls/profile.h"
 
 namespace m2msec::cli {
 namespace {
@@ -61,6 +66,33 @@ Result<void> request(const std::vector<std::string_view>& args) {
   return {};
 }
 
+// The MEF's host in the EST base URL; for coaps:// (EST-coaps, RFC 9148 §3: over DTLS) the profile becomes the
+// DTLS 1.2 one of the same credential kind, as for the other client commands' coaps:// URLs.
+Result<std::string> est_host(std::string_view base, tls::Config& config) {
+  std::string scheme(base.substr(0, std::min(base.find("://"), base.size())));
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "coaps") {
+    M2MSEC_ASSIGN_OR_RETURN(const http::Url url, http::Url::parse(base));
+    return url.host;
+  }
+  M2MSEC_ASSIGN_OR_RETURN(const coap::Url url, coap::Url::parse(base));
+  if (config.profile == nullptr) return Error::usage("no security profile");
+  if (config.profile->transport == tls::Transport::kTls) {
+    if (config.profile->version != tls::Version::kTls12) {
+      return Error::unsupported("DTLS 1.3 is not available: coaps runs over DTLS 1.2");
+    }
+    //= TS-0003 V3.18.0 §10.2.3
+    //# DTLS 1.2 carries the same credentials as TLS (PSK, certificates, raw public keys) with its own suites.
+    const tls::SecurityProfile* dtls =
+        tls::select_profile(tls::Transport::kDtls, tls::Version::kTls12, config.profile->credential);
+    if (dtls == nullptr) {
+      return Error::unsupported(concat({"no DTLS profile for the credential of ", config.profile->name}));
+    }
+    config.profile = dtls;
+  }
+  return url.host;
+}
+
 Result<void> enroll(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const Options opts,
                           Options::parse(args, credential_options({"est", "csr", "out", "cacerts-out"}),
@@ -68,10 +100,10 @@ Result<void> enroll(const std::vector<std::string_view>& args) {
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view base, opts.required("est"));
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view csr_path, opts.required("csr"));
   M2MSEC_ASSIGN_OR_RETURN(const std::string_view out_path, opts.required("out"));
-  M2MSEC_ASSIGN_OR_RETURN(const http::Url url, http::Url::parse(base));
   // PPSK RSPF authenticates with KpmID/Kpm; certificate RSPF checks the MEF's FQDN certificate (8.3.6.2.2).
   M2MSEC_ASSIGN_OR_RETURN(tls::Config config, tls_config_from(opts, tls::Role::kClient, {"kpm", "fqdn"}));
-  if (config.server_name.empty()) config.server_name = url.host;
+  M2MSEC_ASSIGN_OR_RETURN(const std::string host, est_host(base, config));
+  if (config.server_name.empty()) config.server_name = host;
   M2MSEC_ASSIGN_OR_RETURN(const auto context, tls::Context::create(std::move(config)));
   M2MSEC_ASSIGN_OR_RETURN(const est::Client client, est::Client::create(base, context));
 
