@@ -36,15 +36,6 @@ constexpr std::chrono::milliseconds kRecordWait{200};
 constexpr std::size_t kRememberedAcks = 32;
 
 unsigned response_class(std::uint8_t c) { return c >> 5; }
-std::string code_text(std::uint8_t c) {
-  const unsigned detail = c & 0x1f;
-  return concat({std::to_string(c >> 5), ".", detail < 10 ? "0" : "", std::to_string(detail)});
-}
-
-// Option numbers (RFC 7252 §5.10) of the options this layer reads or writes besides those of options.h.
-constexpr std::uint16_t kOptionETag = 4;
-constexpr std::uint16_t kOptionUriPath = 11;
-constexpr std::uint16_t kOptionUriQuery = 15;
 
 Result<std::uint32_t> uint_of(const Option& o, std::string_view what) {
   auto value = decode_uint(o.value);

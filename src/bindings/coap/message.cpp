@@ -1,5 +1,7 @@
 #include "m2msec/coap/message.h"
 
+#include "m2msec/core/text.h"
+
 #include <algorithm>
 #include <string>
 
@@ -113,6 +115,11 @@ Result<Bytes> serialize(const Message& message) {
     out.insert(out.end(), message.payload.begin(), message.payload.end());
   }
   return out;
+}
+
+std::string code_text(std::uint8_t c) {
+  const unsigned detail = c & 0x1f;
+  return concat({std::to_string(c >> 5), ".", detail < 10 ? "0" : "", std::to_string(detail)});
 }
 
 }  // namespace m2msec::coap

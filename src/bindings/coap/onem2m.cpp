@@ -12,26 +12,6 @@
 namespace m2msec::coap {
 namespace {
 
-// RFC 7252 §5.10 (Table 4), RFC 7959 §2.1 and §4: the option numbers this file reads or writes.
-namespace rfc {
-constexpr std::uint16_t kUriHost = 3;
-constexpr std::uint16_t kUriPort = 7;
-constexpr std::uint16_t kLocationPath = 8;
-constexpr std::uint16_t kUriPath = 11;
-constexpr std::uint16_t kContentFormat = 12;
-constexpr std::uint16_t kUriQuery = 15;
-constexpr std::uint16_t kAccept = 17;
-constexpr std::uint16_t kBlock2 = 23;
-constexpr std::uint16_t kBlock1 = 27;
-constexpr std::uint16_t kProxyUri = 35;
-constexpr std::uint16_t kProxyScheme = 39;
-}  // namespace rfc
-
-constexpr std::uint8_t kPost = code(0, 2);
-constexpr std::uint8_t kGet = code(0, 1);
-constexpr std::uint8_t kPut = code(0, 3);
-constexpr std::uint8_t kDelete = code(0, 4);
-
 // A critical option we recognize: its name, its length range (RFC 7252 §5.4.3) and whether it may repeat
 // (§5.4.5).
 struct CriticalOption {
@@ -48,17 +28,17 @@ struct CriticalOption {
 //# on purpose: we never send an ETag, so a conditional request cannot be honoured, and ignoring a critical
 //# option is not allowed; they get 4.02 like any unknown one.
 constexpr CriticalOption kRequestCritical[] = {
-    {rfc::kUriHost, "Uri-Host", 1, 255, false},
-    {rfc::kUriPort, "Uri-Port", 0, 2, false},
-    {rfc::kUriPath, "Uri-Path", 0, 255, true},
-    {rfc::kUriQuery, "Uri-Query", 0, 255, true},
-    {rfc::kAccept, "Accept", 0, 2, false},
+    {kOptionUriHost, "Uri-Host", 1, 255, false},
+    {kOptionUriPort, "Uri-Port", 0, 2, false},
+    {kOptionUriPath, "Uri-Path", 0, 255, true},
+    {kOptionUriQuery, "Uri-Query", 0, 255, true},
+    {kOptionAccept, "Accept", 0, 2, false},
     // The server's message layer handles (and strips) the block options; recognized so that the binding does
     // not contradict it.
-    {rfc::kBlock2, "Block2", 0, 3, false},
-    {rfc::kBlock1, "Block1", 0, 3, false},
-    {rfc::kProxyUri, "Proxy-Uri", 1, 1034, false},
-    {rfc::kProxyScheme, "Proxy-Scheme", 1, 255, false},
+    {kOptionBlock2, "Block2", 0, 3, false},
+    {kOptionBlock1, "Block1", 0, 3, false},
+    {kOptionProxyUri, "Proxy-Uri", 1, 1034, false},
+    {kOptionProxyScheme, "Proxy-Scheme", 1, 255, false},
     // The "string 15" of the timestamps is taken as an exact length (the table's Length column; a oneM2M
     // timestamp in basic format, 20230801T120000, has 15 characters).
     {kOptionOt, "oneM2M-OT", 15, 15, false},
@@ -87,7 +67,7 @@ constexpr CriticalOption kRequestCritical[] = {
 //# the block options are the client layer's. Any other critical option (CTO/CTS of a partial content, ...) makes
 //# the response one we cannot read.
 constexpr CriticalOption kResponseCritical[] = {
-    {rfc::kBlock2, "Block2", 0, 3, false},    {rfc::kBlock1, "Block1", 0, 3, false},
+    {kOptionBlock2, "Block2", 0, 3, false},    {kOptionBlock1, "Block1", 0, 3, false},
     {kOptionOt, "oneM2M-OT", 15, 15, false},  {kOptionRvi, "oneM2M-RVI", 1, 2, false},
     {kOptionRqi, "oneM2M-RQI", 0, 255, false}, {kOptionRsc, "oneM2M-RSC", 0, 2, false},
     {kOptionVsi, "oneM2M-VSI", 0, 255, false},
@@ -102,10 +82,6 @@ constexpr std::uint16_t kUnmapped[] = {kOptionRturi, kOptionAsri, kOptionRqet, k
 
 std::string_view text_of(const Option& option) { return as_text(option.value); }
 
-std::string code_text(std::uint8_t c) {
-  const unsigned detail = c & 0x1fU;
-  return concat({std::to_string(c >> 5), ".", detail < 10 ? "0" : "", std::to_string(detail)});
-}
 
 template <std::size_t N>
 Result<void> check_critical(const Message& message, const CriticalOption (&known)[N], std::string_view what) {
@@ -152,7 +128,7 @@ bool has_option(const Message& message, std::uint16_t number) { return find_opti
 Result<std::string> read_to(const Message& request) {
   std::string to;
   for (const Option& option : request.options) {
-    if (option.number != rfc::kUriPath) continue;
+    if (option.number != kOptionUriPath) continue;
     const std::string_view segment = text_of(option);
     if (!is_segment(segment) || segment.find('/') != std::string_view::npos) {
       return Error::usage(concat({"the Uri-Path segment '", segment, "' is empty, a dot segment, or holds '/' or NUL"}));
@@ -180,7 +156,7 @@ constexpr std::string_view kQueryFields[] = {"rcn", "fu", "lim", "lvl", "ty", "l
 Result<void> read_query(const Message& request, onem2m::Request& primitive, std::optional<onem2m::Operation>& op) {
   onem2m::QueryReader reader(kQueryFields);
   for (const Option& option : request.options) {
-    if (option.number != rfc::kUriQuery) continue;
+    if (option.number != kOptionUriQuery) continue;
     const std::string_view field = text_of(option);
     if (const Result<void> read = reader.read_field(field, primitive); !read) {
       return Error::usage(concat({"Uri-Query '", field, "': ", read.error().detail()}));
@@ -202,7 +178,7 @@ Result<std::string> required_string(const Message& request, std::uint16_t number
 //# The JSON Content-Formats: application/json, and the oneM2M resource and notification JSON types. A
 //# Content-Format value over 2 octets is outside its range: an elective option, so it is ignored (§5.4.3).
 std::optional<std::uint32_t> content_format(const Message& message) {
-  const Option* option = find_option(message, rfc::kContentFormat);
+  const Option* option = find_option(message, kOptionContentFormat);
   if (option == nullptr || option->value.size() > 2) return std::nullopt;
   return decode_uint(option->value);
 }
@@ -279,7 +255,7 @@ Result<onem2m::Request> to_request_primitive(const Message& request) {
   M2MSEC_TRY(check_critical_options(request));
   //= RFC 7252 §5.7.2
   //# We are no forward proxy: a request naming Proxy-Uri or Proxy-Scheme is refused (5.05 by primitive_handler).
-  if (has_option(request, rfc::kProxyUri) || has_option(request, rfc::kProxyScheme)) {
+  if (has_option(request, kOptionProxyUri) || has_option(request, kOptionProxyScheme)) {
     return Error::usage("this endpoint is not a proxy (Proxy-Uri or Proxy-Scheme)");
   }
   for (const std::uint16_t number : kUnmapped) {
@@ -315,7 +291,7 @@ Result<onem2m::Request> to_request_primitive(const Message& request) {
 
   //= TS-0008 V3.9.0 §6.2.2.2
   //# A Hosting CSE that cannot answer in the Content-Format an Accept option names answers 4.06 (NOT_ACCEPTABLE).
-  if (const Option* accept = find_option(request, rfc::kAccept)) {
+  if (const Option* accept = find_option(request, kOptionAccept)) {
     const std::uint32_t format = *decode_uint(accept->value);
     if (format != kFormatJson && format != kFormatOneM2mResJson) {
       return Error(Category::kUsage, Rsc::kNotAcceptable,
@@ -347,9 +323,9 @@ Message from_response_primitive(const onem2m::Response& response) {
   Message out;
   out.code = onem2m::coap_code(response.rsc);
   if (const auto segments = location_path(response)) {
-    for (const std::string_view segment : *segments) out.options.push_back(string_option(rfc::kLocationPath, segment));
+    for (const std::string_view segment : *segments) out.options.push_back(string_option(kOptionLocationPath, segment));
   }
-  if (response.pc) out.options.push_back({rfc::kContentFormat, encode_uint(kFormatJson)});
+  if (response.pc) out.options.push_back({kOptionContentFormat, encode_uint(kFormatJson)});
   out.options.push_back({kOptionRsc, encode_uint(static_cast<std::uint32_t>(response.rsc))});
   if (!response.rqi.empty()) out.options.push_back(string_option(kOptionRqi, response.rqi));
   if (response.pc) {
@@ -373,7 +349,7 @@ Handler primitive_handler(PrimitiveHandler handler) {
       primitive = options.error();
     } else {
       primitive = to_request_primitive(request);
-      if (!primitive && (has_option(request, rfc::kProxyUri) || has_option(request, rfc::kProxyScheme))) {
+      if (!primitive && (has_option(request, kOptionProxyUri) || has_option(request, kOptionProxyScheme))) {
         refusal_code = code(5, 5);  // RFC 7252 §5.7.2: Proxying Not Supported
       }
     }
@@ -405,14 +381,14 @@ Handler primitive_handler(PrimitiveHandler handler) {
       //# A NOTIFY's OK is 2.04 (Changed) with an empty payload.
       out.code = code(2, 4);
       out.payload.clear();
-      std::erase_if(out.options, [](const Option& o) { return o.number == rfc::kContentFormat; });
+      std::erase_if(out.options, [](const Option& o) { return o.number == kOptionContentFormat; });
     }
     //= TS-0008 V3.9.0 §6.2.2.2
     //# The response is in the Content-Format the Accept option asked for (to_request_primitive let only 50 and
     //# 10001 through; both are the same JSON text).
-    if (const Option* accept = find_option(request, rfc::kAccept); primitive && accept != nullptr) {
+    if (const Option* accept = find_option(request, kOptionAccept); primitive && accept != nullptr) {
       for (Option& o : out.options) {
-        if (o.number == rfc::kContentFormat) o.value = encode_uint(*decode_uint(accept->value));
+        if (o.number == kOptionContentFormat) o.value = encode_uint(*decode_uint(accept->value));
       }
     }
     //= TS-0008 V3.9.0 §6.2.2.4.16
@@ -439,7 +415,7 @@ Result<Message> to_coap_request(const onem2m::Request& request) {
     if (!is_segment(segment)) {
       return Error::usage(concat({"the target '", request.to, "' has an empty or dot segment, or one over 255 octets"}));
     }
-    out.options.push_back(string_option(rfc::kUriPath, segment));
+    out.options.push_back(string_option(kOptionUriPath, segment));
   }
   if (request.rqi.empty() || request.rqi.size() > 255) return Error::usage("the request identifier must be 1-255 octets");
   if (request.fr.size() > 255) return Error::usage("From must be at most 255 octets");
@@ -471,12 +447,12 @@ Result<Message> to_coap_request(const onem2m::Request& request) {
       if (text.size() > 255) {
         return Error::usage(concat({"the ", field.name, " field is over 255 octets (a Uri-Query option)"}));
       }
-      out.options.push_back(string_option(rfc::kUriQuery, text));
+      out.options.push_back(string_option(kOptionUriQuery, text));
     }
   }
 
-  if (request.pc) out.options.push_back({rfc::kContentFormat, encode_uint(kFormatJson)});
-  out.options.push_back({rfc::kAccept, encode_uint(kFormatJson)});
+  if (request.pc) out.options.push_back({kOptionContentFormat, encode_uint(kFormatJson)});
+  out.options.push_back({kOptionAccept, encode_uint(kFormatJson)});
   if (request.ty) out.options.push_back({kOptionTy, encode_uint(*request.ty)});
   if (!request.rvi.empty()) out.options.push_back(string_option(kOptionRvi, request.rvi));
   if (!request.fr.empty()) out.options.push_back(string_option(kOptionFr, request.fr));
@@ -512,7 +488,7 @@ Result<onem2m::Response> from_coap_response(const Message& response, std::string
   if (!response.payload.empty()) {
     // Without a Content-Format the payload is still read as JSON (the HTTP binding does not look at Content-Type
     // either); a format that names something else is refused.
-    if (has_option(response, rfc::kContentFormat)) {
+    if (has_option(response, kOptionContentFormat)) {
       const std::optional<std::uint32_t> format = content_format(response);
       if (format && !is_json_format(*format)) return protocol(concat({"Content-Format ", std::to_string(*format), " is not JSON"}));
     }

@@ -15,14 +15,6 @@
 namespace m2msec::est {
 namespace {
 
-// RFC 7252 §5.10 option numbers the EST-coaps requests carry or their responses are read for.
-constexpr std::uint16_t kUriHost = 3;
-constexpr std::uint16_t kContentFormat = 12;
-constexpr std::uint16_t kMaxAge = 14;
-constexpr std::uint16_t kAccept = 17;
-
-constexpr std::uint8_t kGet = coap::code(0, 1);
-constexpr std::uint8_t kPost = coap::code(0, 2);
 constexpr std::uint8_t kChanged = coap::code(2, 4);
 constexpr std::uint8_t kContent = coap::code(2, 5);
 
@@ -56,10 +48,6 @@ std::string trimmed(std::string_view text) {
   return std::string(text);
 }
 
-std::string code_text(std::uint8_t c) {
-  const unsigned detail = c & 0x1fU;
-  return concat({std::to_string(c >> 5), ".", detail < 10 ? "0" : "", std::to_string(detail)});
-}
 
 bool is_ip_literal(const std::string& host) {
   in_addr v4{};
@@ -137,10 +125,10 @@ Result<Bytes> Client::exchange_https(const http::Url& base, Operation operation,
 Result<Bytes> Client::exchange_coaps(const coap::Url& base, Operation operation, ByteView request_der) const {
   const OperationInfo& op = info(operation);
   coap::Message request;
-  request.code = op.post ? kPost : kGet;
+  request.code = op.post ? coap::kPost : coap::kGet;
   //= RFC 7252 §6.4
   //# Step 5: a host that is a name (not an IP literal) goes into Uri-Host; the port is the destination's.
-  if (!is_ip_literal(base.host)) request.options.push_back(coap::Option{kUriHost, Bytes(base.host.begin(), base.host.end())});
+  if (!is_ip_literal(base.host)) request.options.push_back(coap::Option{coap::kOptionUriHost, Bytes(base.host.begin(), base.host.end())});
   //= RFC 9148 §4.1
   //# The EST-coaps resources are /.well-known/est/ followed by the short name of the function (Table 1).
   M2MSEC_ASSIGN_OR_RETURN(std::vector<coap::Option> path,
@@ -149,9 +137,9 @@ Result<Bytes> Client::exchange_coaps(const coap::Url& base, Operation operation,
   //= RFC 9148 §4.3
   //# The client names the Content-Format it wants with Accept: 281 (certs-only PKCS#7) for /crts, /sen and
   //# /sren, 285 (CsrAttrs) for /att; a /sen or /sren request carries the DER PKCS#10 as Content-Format 286.
-  request.options.push_back(coap::Option{kAccept, coap::encode_uint(op.response_format)});
+  request.options.push_back(coap::Option{coap::kOptionAccept, coap::encode_uint(op.response_format)});
   if (op.post) {
-    request.options.push_back(coap::Option{kContentFormat, coap::encode_uint(kFormatPkcs10)});
+    request.options.push_back(coap::Option{coap::kOptionContentFormat, coap::encode_uint(kFormatPkcs10)});
     request.payload.assign(request_der.begin(), request_der.end());
   }
   M2MSEC_ASSIGN_OR_RETURN(coap::ClientConnection connection, coap::ClientConnection::open(base, m_tls, m_coap_options));
@@ -165,12 +153,12 @@ Result<Bytes> Client::exchange_coaps(const coap::Url& base, Operation operation,
   const std::uint8_t success = op.post ? kChanged : kContent;
   if (response.code != success) {
     const std::string reason = trimmed(as_text(response.payload));
-    std::string status = concat({"CoAP ", code_text(response.code)});
+    std::string status = concat({"CoAP ", coap::code_text(response.code)});
     if (response.code == coap::code(5, 3)) {
       //= RFC 9148 §4.7
       //# A 5.03 with Max-Age: the server is not ready (e.g. a delayed enrolment); the client may send the same
       //# request again after that many seconds.
-      if (const coap::Option* max_age = coap::find_option(response, kMaxAge)) {
+      if (const coap::Option* max_age = coap::find_option(response, coap::kOptionMaxAge)) {
         if (const auto seconds = coap::decode_uint(max_age->value)) {
           status = concat({status, ", retry after ", std::to_string(*seconds), " s"});
         }
@@ -185,7 +173,7 @@ Result<Bytes> Client::exchange_coaps(const coap::Url& base, Operation operation,
   }
   //= RFC 9148 §4.3
   //# The payload is the binary DER of the media type (no base64); its Content-Format is the one asked for.
-  if (const coap::Option* format = coap::find_option(response, kContentFormat)) {
+  if (const coap::Option* format = coap::find_option(response, coap::kOptionContentFormat)) {
     const auto value = coap::decode_uint(format->value);
     if (!value || *value != op.response_format) {
       return Error(Category::kProtocol,

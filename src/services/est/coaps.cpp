@@ -14,20 +14,6 @@
 namespace m2msec::est {
 namespace {
 
-// RFC 7252 §5.10 option numbers this adapter reads (Block1/Block2/Size1/Size2 are the server's).
-constexpr std::uint16_t kUriHost = 3;
-constexpr std::uint16_t kUriPort = 7;
-constexpr std::uint16_t kUriPath = 11;
-constexpr std::uint16_t kContentFormat = 12;
-constexpr std::uint16_t kMaxAge = 14;
-constexpr std::uint16_t kUriQuery = 15;
-constexpr std::uint16_t kAccept = 17;
-constexpr std::uint16_t kProxyUri = 35;
-constexpr std::uint16_t kProxyScheme = 39;
-
-constexpr std::uint8_t kGet = coap::code(0, 1);
-constexpr std::uint8_t kPost = coap::code(0, 2);
-
 // One EST-coaps function: its short path (RFC 9148 §4.1 Table 1), the RFC 7030 operation behind it, and what its
 // request and response carry.
 struct Function {
@@ -54,7 +40,7 @@ coap::Message response(std::uint8_t code, std::string_view diagnostic = {}) {
 
 coap::Message content(std::uint8_t code, std::uint16_t format, Bytes payload) {
   coap::Message out = response(code);
-  out.options.push_back(coap::Option{kContentFormat, coap::encode_uint(format)});
+  out.options.push_back(coap::Option{coap::kOptionContentFormat, coap::encode_uint(format)});
   out.payload = std::move(payload);
   return out;
 }
@@ -83,16 +69,16 @@ std::optional<std::uint32_t> format_option(const coap::Message& message, std::ui
 std::optional<coap::Message> refuse_options(const coap::Message& request) {
   for (const coap::Option& option : request.options) {
     switch (option.number) {
-      case kUriHost:  // one virtual host (RFC 9148 §4.4: Uri-Host and Uri-Port may be sent; they route nothing here)
-      case kUriPort:
-      case kUriPath:
-      case kUriQuery:
-      case kAccept:
+      case coap::kOptionUriHost:  // one virtual host (RFC 9148 §4.4: Uri-Host and Uri-Port may be sent; they route nothing here)
+      case coap::kOptionUriPort:
+      case coap::kOptionUriPath:
+      case coap::kOptionUriQuery:
+      case coap::kOptionAccept:
       case coap::kOptionBlock1:
       case coap::kOptionBlock2:
         continue;
-      case kProxyUri:
-      case kProxyScheme:
+      case coap::kOptionProxyUri:
+      case coap::kOptionProxyScheme:
         //= RFC 7252 §5.10.2
         //# An endpoint that is no proxy answers a Proxy-Uri / Proxy-Scheme request 5.05.
         return response(coap::code(5, 5), "this endpoint is no proxy");
@@ -141,7 +127,7 @@ coap::Message failure(const http::Response& answer) {
       std::uint32_t seconds = 0;
       const auto [end, ec] = std::from_chars(retry->data(), retry->data() + retry->size(), seconds);
       if (ec == std::errc() && end == retry->data() + retry->size()) {
-        out.options.push_back(coap::Option{kMaxAge, coap::encode_uint(seconds)});
+        out.options.push_back(coap::Option{coap::kOptionMaxAge, coap::encode_uint(seconds)});
       }
     }
   }
@@ -169,14 +155,14 @@ constexpr std::string_view kAdvertisedCerts = "281 287";
 //# Discovery: GET /.well-known/core with rt=ace.est* lists the EST-coaps resources with their resource types
 //# and the Content-Formats a client may ask for with Accept; /skg and /skc only when offered.
 coap::Message discovery(const coap::Message& request) {
-  if (request.code != kGet) return response(coap::code(4, 5), "/.well-known/core takes GET");
+  if (request.code != coap::kGet) return response(coap::code(4, 5), "/.well-known/core takes GET");
   std::string links;
   for (const Function& f : kFunctions) {
     const std::string href = concat({"/.well-known/est/", f.short_name});
     const std::string ct = f.response_format == kFormatCertsOnly ? std::string(kAdvertisedCerts)
                                                                   : std::to_string(f.response_format);
     bool keep = true;
-    for (const std::string& query : all_of(request, kUriQuery)) {
+    for (const std::string& query : all_of(request, coap::kOptionUriQuery)) {
       const auto equals = query.find('=');
       if (equals == std::string::npos) continue;
       const std::string_view name = std::string_view(query).substr(0, equals);
@@ -199,7 +185,7 @@ coap::Message discovery(const coap::Message& request) {
 coap::Message handle_coaps(const Service& service, const coap::Message& request, const coap::Connection& connection) {
   try {
     if (auto refused = refuse_options(request)) return std::move(*refused);
-    const std::vector<std::string> path = all_of(request, kUriPath);
+    const std::vector<std::string> path = all_of(request, coap::kOptionUriPath);
     if (path.size() == 2 && path[0] == ".well-known" && path[1] == "core") return discovery(request);
     if (path.size() < 3 || path[0] != ".well-known" || path[1] != "est") return response(coap::code(4, 4), "not an EST resource");
     //= RFC 9148 §4.1
@@ -217,8 +203,8 @@ coap::Message handle_coaps(const Service& service, const coap::Message& request,
     //# The client is authenticated for every EST function, including those RFC 7030 serves anonymously.
     if (!authenticated(connection)) return response(coap::code(4, 1), "EST-coaps needs an authenticated DTLS client");
 
-    const bool method_fits = request.code == (function->post ? kPost : kGet);
-    const auto accept = format_option(request, kAccept);
+    const bool method_fits = request.code == (function->post ? coap::kPost : coap::kGet);
+    const auto accept = format_option(request, coap::kOptionAccept);
     bool single = false;
     if (method_fits) {
       //= RFC 9148 §4.3
@@ -235,7 +221,7 @@ coap::Message handle_coaps(const Service& service, const coap::Message& request,
         //= RFC 9148 §4.3
         //# /sen and /sren requests carry Content-Format 286 (application/pkcs10); RFC 7252 §5.9.2.9: another
         //# format is 4.15.
-        const auto format = format_option(request, kContentFormat);
+        const auto format = format_option(request, coap::kOptionContentFormat);
         if (!format || *format != kFormatPkcs10) return response(coap::code(4, 15), "the payload must be Content-Format 286 (application/pkcs10)");
       }
     }
@@ -243,9 +229,9 @@ coap::Message handle_coaps(const Service& service, const coap::Message& request,
     // The RFC 7030 request: the same target and method (a method that does not fit is the Service's 405), the
     // DER CSR as the base64 body EST over HTTPS carries (RFC 7030 4.2.1).
     http::Request http_request;
-    http_request.method = request.code == kGet ? "GET" : request.code == kPost ? "POST" : "COAP-" + std::to_string(request.code);
+    http_request.method = request.code == coap::kGet ? "GET" : request.code == coap::kPost ? "POST" : "COAP-" + std::to_string(request.code);
     http_request.target = concat({"/.well-known/est/", function->operation});
-    if (request.code == kPost) {
+    if (request.code == coap::kPost) {
       http_request.headers = {{"Content-Type", "application/pkcs10"}, {"Content-Transfer-Encoding", "base64"}};
       http_request.body = mime_base64(request.payload);
     }

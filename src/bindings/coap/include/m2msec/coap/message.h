@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "m2msec/core/bytes.h"
@@ -17,6 +18,13 @@ enum class Type : std::uint8_t { kConfirmable = 0, kNonConfirmable = 1, kAcknowl
 // A code c.dd (RFC 7252 §3, §12.1): the 3-bit class and the 5-bit detail in one octet.
 constexpr std::uint8_t code(unsigned cls, unsigned detail) { return static_cast<std::uint8_t>((cls << 5) | detail); }
 inline constexpr std::uint8_t kEmpty = code(0, 0);
+// The methods (RFC 7252 §12.1.1).
+inline constexpr std::uint8_t kGet = code(0, 1);
+inline constexpr std::uint8_t kPost = code(0, 2);
+inline constexpr std::uint8_t kPut = code(0, 3);
+inline constexpr std::uint8_t kDelete = code(0, 4);
+// A code in the "c.dd" notation of RFC 7252 §12.1 ("2.05", "4.13"), for messages.
+std::string code_text(std::uint8_t c);
 
 inline constexpr std::size_t kMaxTokenSize = 8;
 

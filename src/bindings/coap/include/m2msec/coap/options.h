@@ -1,5 +1,5 @@
-// The options both ends of the message layer read and write (RFC 7252 §5.10, RFC 7959 §2): uint option values,
-// and the Block1/Block2 value NUM | M | SZX.
+// The option numbers of RFC 7252 and RFC 7959 that the binding, its clients and EST-coaps use, uint option values
+// (RFC 7252 §3.2), and the Block1/Block2 value NUM | M | SZX (RFC 7959 §2).
 #pragma once
 
 #include <cstddef>
@@ -11,6 +11,18 @@
 
 namespace m2msec::coap {
 
+// RFC 7252 §5.10 (Table 4).
+inline constexpr std::uint16_t kOptionUriHost = 3;
+inline constexpr std::uint16_t kOptionETag = 4;
+inline constexpr std::uint16_t kOptionUriPort = 7;
+inline constexpr std::uint16_t kOptionLocationPath = 8;
+inline constexpr std::uint16_t kOptionUriPath = 11;
+inline constexpr std::uint16_t kOptionContentFormat = 12;
+inline constexpr std::uint16_t kOptionMaxAge = 14;
+inline constexpr std::uint16_t kOptionUriQuery = 15;
+inline constexpr std::uint16_t kOptionAccept = 17;
+inline constexpr std::uint16_t kOptionProxyUri = 35;
+inline constexpr std::uint16_t kOptionProxyScheme = 39;
 inline constexpr std::uint16_t kOptionBlock2 = 23;  // RFC 7959 §2.1
 inline constexpr std::uint16_t kOptionBlock1 = 27;
 inline constexpr std::uint16_t kOptionSize2 = 28;  // RFC 7959 §4
