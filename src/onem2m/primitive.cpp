@@ -201,6 +201,17 @@ Response error_response(const Request& request, const Error& error) {
                   json::Value(json::Object{{"m2m:dbg", about_the_request ? error.detail() : "internal error"}})};
 }
 
+Response answer(const Request& request, const std::function<Response()>& handle) {
+  Response response;
+  try {
+    response = handle();
+  } catch (...) {
+    response = error_response(request, Error::internal("the request could not be handled"));
+  }
+  response.rqi = request.rqi;
+  return response;
+}
+
 unsigned http_status(Rsc rsc) {
   const StatusRow* row = find_status(static_cast<std::int64_t>(rsc));
   // Every enumerator has a row (onem2m_test checks it); a value cast from elsewhere is a server error.

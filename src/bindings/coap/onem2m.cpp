@@ -365,14 +365,7 @@ Handler primitive_handler(PrimitiveHandler handler) {
           refused, Error(Category::kUsage, refusal_code ? Rsc::kBadRequest : why.rsc().value_or(Rsc::kBadRequest),
                          why.detail()));
     } else {
-      try {
-        response = handler(*primitive, connection);
-      } catch (...) {
-        // What the exception says stays here: it may name internals.
-        response = onem2m::error_response(*primitive, Error::internal("the request could not be handled"));
-      }
-      // A response answers its request (TS-0004 7.2.1.2: the same Request Identifier).
-      response.rqi = primitive->rqi;
+      response = onem2m::answer(*primitive, [&] { return handler(*primitive, connection); });
     }
     Message out = from_response_primitive(response);
     if (refusal_code) out.code = *refusal_code;

@@ -301,14 +301,7 @@ Handler primitive_handler(PrimitiveHandler handler) {
       refused.rqi = std::string(request.header(kRequestId).value_or(""));
       response = onem2m::error_response(refused, Error::usage(primitive.error().detail()));
     } else {
-      try {
-        response = handler(*primitive, connection);
-      } catch (...) {
-        // What the exception says stays here: it may name internals.
-        response = onem2m::error_response(*primitive, Error::internal("the request could not be handled"));
-      }
-      // A response answers its request (TS-0004 7.2.1.2: the same Request Identifier).
-      response.rqi = primitive->rqi;
+      response = onem2m::answer(*primitive, [&] { return handler(*primitive, connection); });
     }
     Response out = from_response_primitive(response);
     if (primitive && primitive->op == onem2m::Operation::kCreate && response.rsc == Rsc::kCreated) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,11 @@ struct Response {
 // as content, {"m2m:dbg": "<why>"} (TS-0004 m2m:debugInfo): the error's detail when it is about the request
 // (categories usage, protocol, auth, policy), "internal error" for a failure inside the receiver.
 Response error_response(const Request& request, const Error& error);
+
+// What a receiver answers to a request a binding handed over: handle()'s response with the request's identifier
+// (TS-0004 7.2.1.2), or, when handle() throws, INTERNAL_SERVER_ERROR (5000) without what the exception says (it may
+// name internals).
+Response answer(const Request& request, const std::function<Response()>& handle);
 
 // The HTTP status of a oneM2M status code (TS-0009 V3.9.1 Table 6.3.2-1): 2000/2002/2004 -> 200,
 // 2001 -> 201, 4000 -> 400, 4004 -> 404, 4103 -> 403, 4105 -> 409, 4008 -> 504, 5000 -> 500, ...
