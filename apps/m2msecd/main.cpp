@@ -213,42 +213,45 @@ Result<void> start_est(const Options& opts, Running& running) {
   //= TS-0003 V3.18.0 §8.3.6.2
   //# TLS server-certificate and client-certificate authentication (RFC 7030 3.3.1, 3.3.2), explicit trust
   //# anchors only; /cacerts needs no client certificate (RFC 7030 4.1.1).
-  tls::Config cert_config;
-  cert_config.role = tls::Role::kServer;
-  cert_config.profile = tls::find_profile("ts0003-tls12-cert");
-  M2MSEC_ASSIGN_OR_RETURN(cert_config.certificate, tls::CertificateCredential::load(std::string(cert), std::string(key)));
+  M2MSEC_ASSIGN_OR_RETURN(const tls::CertificateCredential credential,
+                          tls::CertificateCredential::load(std::string(cert), std::string(key)));
   tls::PeerCertificatePolicy clients{pki::TrustStore(std::move(anchors), std::move(crls))};
   clients.flavour = *flavour;
   clients.client_certificate_optional = true;
-  cert_config.peer_policy = std::move(clients);
-  cert_config.clock = clock;
   //= TS-0003 V3.18.0 §8.1.2.2
   //# OCSP stapling (RFC 6066 clause 8): the MEF's certificate status for clients that ask for it.
-  if (const auto staple = opts.get("ocsp-staple")) {
-    M2MSEC_ASSIGN_OR_RETURN(const std::string der, cli::read_file(*staple));
-    cert_config.ocsp_staple = std::make_shared<tls::FixedOcspStaple>(Bytes(der.begin(), der.end()));
+  std::shared_ptr<const tls::OcspStapleSource> staple;
+  if (const auto path = opts.get("ocsp-staple")) {
+    M2MSEC_ASSIGN_OR_RETURN(const std::string der, cli::read_file(*path));
+    staple = std::make_shared<tls::FixedOcspStaple>(Bytes(der.begin(), der.end()));
   }
-  // The same server credential and client-certificate policy over DTLS 1.2 for EST-coaps (--coaps-cert-listen).
-  tls::Config coaps_cert_config;  // (a tls::Config is move-only: its members one by one)
-  coaps_cert_config.role = tls::Role::kServer;
-  coaps_cert_config.profile = tls::find_profile("ts0003-dtls12-cert");
-  coaps_cert_config.certificate = cert_config.certificate;
-  coaps_cert_config.peer_policy = cert_config.peer_policy;
-  coaps_cert_config.clock = clock;
-  coaps_cert_config.ocsp_staple = cert_config.ocsp_staple;
-  M2MSEC_ASSIGN_OR_RETURN(auto server, serve_est(listen, std::move(cert_config), handler, "certificate"));
+  // The listeners' configs, over TLS (HTTPS) or DTLS (EST-coaps): the same credentials under either profile.
+  const auto certificate_config = [&](std::string_view profile) {
+    tls::Config config;
+    config.role = tls::Role::kServer;
+    config.profile = tls::find_profile(profile);
+    config.certificate = credential;
+    config.peer_policy = clients;
+    config.clock = clock;
+    config.ocsp_staple = staple;
+    return config;
+  };
+  const auto psk_config = [&](std::string_view profile) {
+    tls::Config config;
+    config.role = tls::Role::kServer;
+    config.profile = tls::find_profile(profile);
+    config.psk_resolver = enrolees->keys;
+    config.clock = clock;
+    return config;
+  };
+  M2MSEC_ASSIGN_OR_RETURN(auto server, serve_est(listen, certificate_config("ts0003-tls12-cert"), handler, "certificate"));
   running.servers.push_back(std::move(server));
 
   if (const auto psk_listen = opts.get("psk-listen")) {
     //= TS-0003 V3.18.0 §8.3.6.2
     //# PPSK RSPF: certificate-less TLS mutual authentication (RFC 7030 3.3.3) with KpmID/Kpm.
     if (!enrolees) return Error::usage("--psk-listen needs --enrolees");
-    tls::Config psk_config;
-    psk_config.role = tls::Role::kServer;
-    psk_config.profile = tls::find_profile("ts0003-tls12-psk");
-    psk_config.psk_resolver = enrolees->keys;
-    psk_config.clock = clock;
-    M2MSEC_ASSIGN_OR_RETURN(auto psk_server, serve_est(*psk_listen, std::move(psk_config), handler, "psk"));
+    M2MSEC_ASSIGN_OR_RETURN(auto psk_server, serve_est(*psk_listen, psk_config("ts0003-tls12-psk"), handler, "psk"));
     running.servers.push_back(std::move(psk_server));
   }
 
@@ -264,18 +267,13 @@ Result<void> start_est(const Options& opts, Running& running) {
     //= RFC 9148 §3
     //# The server authenticates with its certificate and the EST-coaps client with a client certificate in the
     //# DTLS handshake (one the CA issued, or a third-party one the server trusts).
-    M2MSEC_TRY(serve_est_coaps(*coaps_cert_listen, std::move(coaps_cert_config), "certificate"));
+    M2MSEC_TRY(serve_est_coaps(*coaps_cert_listen, certificate_config("ts0003-dtls12-cert"), "certificate"));
   }
   if (const auto coaps_listen = opts.get("coaps-listen")) {
     //= TS-0003 V3.18.0 §8.3.6.2
     //# PPSK RSPF over DTLS-PSK with KpmID/Kpm: a oneM2M addition to RFC 9148, which names client certificates only.
     if (!enrolees) return Error::usage("--coaps-listen needs --enrolees");
-    tls::Config coaps_psk_config;
-    coaps_psk_config.role = tls::Role::kServer;
-    coaps_psk_config.profile = tls::find_profile("ts0003-dtls12-psk");
-    coaps_psk_config.psk_resolver = enrolees->keys;
-    coaps_psk_config.clock = clock;
-    M2MSEC_TRY(serve_est_coaps(*coaps_listen, std::move(coaps_psk_config), "psk"));
+    M2MSEC_TRY(serve_est_coaps(*coaps_listen, psk_config("ts0003-dtls12-psk"), "psk"));
   }
   return {};
 }
