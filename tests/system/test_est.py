@@ -2,7 +2,8 @@
 """EST certificate provisioning (TS-0003 V3.18.0 clause 8.3.6.2, RFC 7030) end to end, real processes on
 loopback: `m2msecd --roles est` serves; independent clients (curl, `openssl s_client` with PSK, `openssl
 req`, `openssl pkcs7`) and our own `m2msec cert request|enroll|verify` enrol; `openssl verify` with the CA's
-name constraints judges every issued certificate.
+name constraints judges every issued certificate. The same service over EST-coaps (RFC 9148, DTLS 1.2 on
+--coaps-listen and --coaps-cert-listen) is driven by `m2msec cert enroll --est coaps://`.
 
 usage: test_est.py PATH/TO/m2msec PATH/TO/m2msecd [-v]
 
@@ -146,11 +147,11 @@ def start_daemon(m2msecd, args):
     daemon = subprocess.Popen([m2msecd] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ports = {}
     deadline = time.time() + WAIT
-    while len(ports) < 2 and time.time() < deadline:
+    while len(ports) < 4 and time.time() < deadline:
         line = daemon.stdout.readline()
-        m = re.match(r"listening role=est url=https://127\.0\.0\.1:(\d+)/\.well-known/est auth=(\w+)", line)
+        m = re.match(r"listening role=est url=(https|coaps)://127\.0\.0\.1:(\d+)/\.well-known/est auth=(\w+)", line)
         if m:
-            ports[m.group(2)] = int(m.group(1))
+            ports[m.group(3) if m.group(1) == "https" else "coaps-" + m.group(3)] = int(m.group(2))
         elif not line:
             break
     return daemon, ports
@@ -179,16 +180,19 @@ def main():
         config = os.path.join(work, "m2msecd.conf")
         with open(config, "w") as f:
             f.write("roles = est\nlisten = 127.0.0.1:0\npsk-listen = 127.0.0.1:0\n")
+            f.write("coaps-listen = 127.0.0.1:0\ncoaps-cert-listen = 127.0.0.1:0\n")
             f.write("ca-cert = %s\nca-key = %s\n" % (pki.estca__pem, pki.estca__key))
             f.write("cert = %s\nkey = %s\n" % (pki.mef__chain__pem, pki.mef__key))
             f.write("client-ca = %s\nclient-crl = %s\nenrolees = %s\n" % (pki.root__pem, crls, enrolees))
         daemon, ports = start_daemon(m2msecd, ["--config", config])
         try:
-            check("m2msecd prints one listening line per endpoint", set(ports) == {"certificate", "psk"},
+            endpoints = {"certificate", "psk", "coaps-certificate", "coaps-psk"}
+            check("m2msecd prints one listening line per endpoint", set(ports) == endpoints,
                   daemon.stderr.read() if daemon.poll() is not None else str(ports))
-            if set(ports) != {"certificate", "psk"}:
+            if set(ports) != endpoints:
                 return 1
             scenarios(pki, work, m2msec, ports["certificate"], ports["psk"], kpm, other_kpm, crls)
+            est_coaps(pki, work, m2msec, ports["coaps-psk"], ports["coaps-certificate"], kpm, other_kpm, crls)
             # RFC 7030 3.5: a challengePassword, when present, is the association's channel binding.
             code = pop_linked_reenroll(ports["certificate"], pki, work, "pop1", lambda b: b)
             check("challengePassword = tls-unique of the association (Python ssl + openssl req): 200", code == 200, code)
@@ -221,6 +225,36 @@ def main():
             checks.stop(daemon, WAIT)
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0
+
+
+def est_coaps(pki, work, m2msec, psk_port, cert_port, kpm, other_kpm, crls):
+    """EST-coaps (RFC 9148) on m2msecd's --coaps-listen (PPSK RSPF over DTLS) and --coaps-cert-listen."""
+    key, csr, cert = (os.path.join(work, "coaps_ae" + ext) for ext in (".key", ".csr", ".pem"))
+    run([m2msec, "cert", "request", "--id", AE_ID, "--key", key, "--csr", csr])
+    out = run([m2msec, "cert", "enroll", "--est", "coaps://127.0.0.1:%d" % psk_port, "--sni", MEF,
+               "--psk-identity", KPM_ID, "--psk", kpm, "--csr", csr, "--out", cert])
+    check("EST-coaps over DTLS-PSK (m2msec cert enroll --est coaps://): issued identity=<AE-ID>",
+          out.returncode == 0 and out.stdout.decode().strip() == "issued identity=" + AE_ID, (out.stdout + out.stderr).decode())
+    if out.returncode == 0:
+        ok, why = openssl_verify(pki, cert, crls)
+        check("EST-coaps over DTLS-PSK: openssl verify accepts the certificate", ok, why)
+    # Re-provisioning over the certificate listener with the CSE-ID certificate scenarios() had issued over PSK (the
+    # listener binds client certificates as CSE-IDs, --client-flavour's default).
+    current = os.path.join(work, "psk_cse.issued.pem")
+    if os.path.exists(current):
+        re_csr = os.path.join(work, "coaps_re.csr")
+        run([m2msec, "cert", "request", "--id", CSE_ID, "--key", os.path.join(work, "coaps_re.key"), "--csr", re_csr])
+        out = run([m2msec, "cert", "enroll", "--reenroll", "--est", "coaps://127.0.0.1:%d" % cert_port, "--sni", MEF,
+                   "--cert", current, "--key", os.path.join(work, "psk_cse.key"), "--ca", pki.root__pem,
+                   "--csr", re_csr, "--out", os.path.join(work, "coaps_re.pem")])
+        check("EST-coaps re-enrolment with the current certificate (--coaps-cert-listen): issued identity=<CSE-ID>",
+              out.returncode == 0 and out.stdout.decode().strip() == "issued identity=" + CSE_ID,
+              (out.stdout + out.stderr).decode())
+    out = run([m2msec, "cert", "enroll", "--est", "coaps://127.0.0.1:%d" % psk_port, "--sni", MEF,
+               "--psk-identity", OTHER_KPM_ID, "--psk", other_kpm, "--csr", csr, "--out", cert + ".other"])
+    check("EST-coaps: a CSR for an identity the KpmID is not linked to is refused (4.03), nothing written",
+          out.returncode != 0 and b"4.03" in out.stderr and not os.path.exists(cert + ".other"),
+          (out.stdout + out.stderr).decode())
 
 
 def scenarios(pki, work, m2msec, port, psk_port, kpm, other_kpm, crls):
